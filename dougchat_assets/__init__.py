@@ -1,0 +1,1 @@
+"""dougchat: Twitch VODs + chat -> aligned, clean, versioned dataset -> LoRA chat model."""

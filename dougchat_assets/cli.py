@@ -1,0 +1,143 @@
+"""`dougchat`: the command line.  Thin: every command calls the same functions as the assets."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from dougchat_assets.errors import InputError
+from dougchat_assets.settings import WarehouseLayout
+
+DEMO_VODS = Path(__file__).resolve().parent.parent / "demo" / "vods"
+
+
+def _layout() -> WarehouseLayout:
+    layout = WarehouseLayout.from_env()
+    layout.ensure()
+    return layout
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from dougchat_assets.ingest.register import register_vod_folder
+
+    registration = register_vod_folder(Path(args.folder), _layout(), vod_id=args.vod_id, force=args.force)
+    print(f"{registration.status}: {registration.vod_id} -> {registration.folder}")
+    return 0
+
+
+def _run(vod_ids: list[str], selection: list[str] | None) -> int:
+    import dagster as dg
+
+    from dougchat_assets.runner import ensure_dagster_home, load_definitions, materialize_vods
+
+    layout = _layout()
+    ensure_dagster_home(layout)
+    if not vod_ids:
+        print(f"no VOD folders under {layout.incoming_dir}: add one with `dougchat add FOLDER`", file=sys.stderr)
+        return 1
+    with dg.DagsterInstance.get() as instance:
+        outcomes = materialize_vods(vod_ids, selection, instance, load_definitions())
+    failed = 0
+    for outcome in outcomes:
+        if outcome.success:
+            print(f"ok      {outcome.vod_id}: {', '.join(outcome.materialized)}")
+        else:
+            failed += 1
+            print(f"FAILED  {outcome.vod_id}", file=sys.stderr)
+            for message in outcome.errors:
+                print(f"        {message}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _incoming_ids(layout: WarehouseLayout) -> list[str]:
+    from dougchat_assets.ingest.incoming import scan_incoming
+
+    scan = scan_incoming(layout.incoming_dir)
+    for name, why in scan.rejected.items():
+        print(f"skipping {name}: {why}", file=sys.stderr)
+    return sorted(scan.fingerprints)
+
+
+def cmd_materialize(args: argparse.Namespace) -> int:
+    vod_ids = args.vod or _incoming_ids(_layout())
+    return _run(vod_ids, args.select)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from dougchat_assets.ingest.register import register_vod_folder
+
+    layout = _layout()
+    source = Path(args.source)
+    folders = sorted(p for p in source.iterdir() if p.is_dir()) if source.is_dir() else []
+    if not folders:
+        raise InputError(source, "no demo VOD folders found")
+    vod_ids = []
+    for folder in folders:
+        registration = register_vod_folder(folder, layout, vod_id=folder.name, force=True)
+        print(f"{registration.status}: {registration.vod_id}")
+        vod_ids.append(registration.vod_id)
+    code = _run(vod_ids, None)
+    print(
+        f"\nWarehouse: {layout.root}\n"
+        f"  DuckDB:  {layout.duckdb_path}  (tables raw_chat, vod_audio, audio_energy, vods, vod_manifest)\n"
+        f"  audio:   {layout.audio_dir}/<vod_id>.flac\n"
+        f"  UI:      dougchat dev   (then open http://127.0.0.1:3000)\n"
+        f"  try:     python -c \"import duckdb; print(duckdb.connect('{layout.duckdb_path}', read_only=True)"
+        f".sql('select vod_id, msg_type, count(*) from raw_chat group by all order by all'))\""
+    )
+    return code
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    from dougchat_assets.runner import PROJECT_ROOT, ensure_dagster_home
+
+    layout = _layout()
+    ensure_dagster_home(layout)
+    os.environ.setdefault("DOUGCHAT_WAREHOUSE", str(layout.root))
+    command = ["dagster", "dev", "-h", args.host, "-p", str(args.port)]
+    workspace = PROJECT_ROOT / "workspace.yaml"
+    command += ["-w", str(workspace)] if workspace.exists() else ["-m", "dougchat_assets.definitions"]
+    os.chdir(PROJECT_ROOT if workspace.exists() else Path.cwd())
+    os.execvp(command[0], command)
+    return 0  # unreachable: execvp replaces this process
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dougchat", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    add = sub.add_parser("add", help="validate a VOD folder and register it under warehouse/incoming/")
+    add.add_argument("folder")
+    add.add_argument("--vod-id", help="partition key (default: vod.json's vod_id, else the folder name)")
+    add.add_argument("--force", action="store_true", help="replace an already registered VOD with different files")
+    add.set_defaults(func=cmd_add)
+
+    mat = sub.add_parser("materialize", help="materialize VOD partitions in-process (same assets as the UI)")
+    mat.add_argument("--vod", action="append", help="VOD id (repeatable; default: every incoming VOD)")
+    mat.add_argument("--select", action="append", help="asset key (repeatable; default: the whole per-VOD pipeline)")
+    mat.set_defaults(func=cmd_materialize)
+
+    demo = sub.add_parser("demo", help="register the bundled demo VODs and run the pipeline on them")
+    demo.add_argument("--source", default=str(DEMO_VODS))
+    demo.set_defaults(func=cmd_demo)
+
+    dev = sub.add_parser("dev", help="start the Dagster UI + daemon on this warehouse (127.0.0.1)")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=3000)
+    dev.set_defaults(func=cmd_dev)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

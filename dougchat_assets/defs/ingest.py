@@ -1,0 +1,94 @@
+"""Ingest assets: raw_chat and vod_audio, one partition per VOD.
+
+Thin on purpose: locate the partition's folder, call ``dougchat_assets.ingest``, return
+metadata and the checks computed from what was written.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from dougchat_assets.defs.partitions import vods
+from dougchat_assets.defs.resources import WarehouseResource
+from dougchat_assets.ingest.audio_ingest import ingest_audio
+from dougchat_assets.ingest.chat_ingest import ingest_chat
+from dougchat_assets.ingest.incoming import folder_fingerprint
+
+# Share of messages that must fall inside the VOD's own time span (with an hour of slack);
+# a log read in the wrong time zone lands hours away and fails this.
+MIN_SHARE_IN_SPAN = 0.95
+SPAN_SLACK_MS = 3_600_000
+
+
+@dg.asset(
+    partitions_def=vods,
+    pool="duckdb_writer",
+    group_name="ingest",
+    kinds={"duckdb"},
+    check_specs=[
+        dg.AssetCheckSpec("chat_within_vod_span", asset="raw_chat", blocking=True,
+                          description="Messages fall inside the VOD's time span (catches wrong time zones)."),
+    ],
+)
+def raw_chat(context: dg.AssetExecutionContext, warehouse: WarehouseResource, warehouse_db: DuckDBResource) -> dg.MaterializeResult:
+    """Every chat message of the VOD as exported, normalised to UTC epoch ms, with file and line."""
+    vod_id = context.partition_key
+    layout = warehouse.layout
+    with warehouse_db.get_connection() as con:
+        summary = ingest_chat(con, layout, vod_id)
+        span = con.execute(
+            """
+            SELECT count(*) FILTER (WHERE c.sent_at_utc_ms BETWEEN v.started_at_utc_ms - ?
+                                     AND v.started_at_utc_ms + coalesce(v.duration_s, 0) * 1000 + ?),
+                   count(*), any_value(v.started_at_utc_ms)
+            FROM raw_chat c JOIN vods v USING (vod_id) WHERE vod_id = ?
+            """,
+            [SPAN_SLACK_MS, SPAN_SLACK_MS, vod_id],
+        ).fetchone()
+    inside, total, started = span
+    share = inside / total if total and started is not None else None
+    check = dg.AssetCheckResult(
+        check_name="chat_within_vod_span",
+        passed=share is None or share >= MIN_SHARE_IN_SPAN,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"share_in_span": share if share is not None else "no start time", "threshold": MIN_SHARE_IN_SPAN},
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": summary.rows,
+            "chat_file": summary.chat_file,
+            "chat_format": summary.chat_format,
+            "parser": summary.parser,
+            "chat_sha256": summary.chat_sha256,
+            "msg_types": dg.MetadataValue.json(summary.msg_types),
+            "first_sent_at_utc_ms": summary.first_sent_at_utc_ms,
+            "last_sent_at_utc_ms": summary.last_sent_at_utc_ms,
+            "vod_metadata": dg.MetadataValue.json(summary.metadata),
+            "source_fingerprint": folder_fingerprint(layout.incoming(vod_id)),
+        },
+        check_results=[check],
+    )
+
+
+@dg.asset(partitions_def=vods, pool="duckdb_writer", group_name="ingest", kinds={"duckdb", "flac"})
+def vod_audio(context: dg.AssetExecutionContext, warehouse: WarehouseResource, warehouse_db: DuckDBResource) -> dg.MaterializeResult:
+    """The VOD's audio as 16 kHz mono FLAC under warehouse/audio/, with an RMS envelope per 100 ms."""
+    vod_id = context.partition_key
+    layout = warehouse.layout
+    with warehouse_db.get_connection() as con:
+        summary = ingest_audio(con, layout, vod_id, warehouse.audio_settings)
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(layout.root / summary.path)),
+            "duration_s": round(summary.duration_s, 3),
+            "sha256": summary.sha256,
+            "size_bytes": summary.size_bytes,
+            "source_file": summary.source_file,
+            "source_sha256": summary.source_sha256,
+            "source_codec": summary.source_codec,
+            "peak_dbfs": round(summary.peak_dbfs, 2),
+            "energy_frames": summary.energy_frames,
+            "source_fingerprint": folder_fingerprint(layout.incoming(vod_id)),
+        }
+    )

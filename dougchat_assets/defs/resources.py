@@ -1,0 +1,40 @@
+"""Resources: where the warehouse lives and the DuckDB connection into it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from dougchat_assets.settings import AudioSettings, WarehouseLayout
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The warehouse root and the settings every asset reads (paths are derived, never configured twice)."""
+
+    root: str
+    audio_sample_rate: int = AudioSettings().sample_rate
+    audio_silent_below_dbfs: float = AudioSettings().silent_below_dbfs
+
+    @property
+    def layout(self) -> WarehouseLayout:
+        return WarehouseLayout(root=Path(self.root).resolve())
+
+    @property
+    def audio_settings(self) -> AudioSettings:
+        return AudioSettings(sample_rate=self.audio_sample_rate, silent_below_dbfs=self.audio_silent_below_dbfs)
+
+
+def build_resources(layout: WarehouseLayout) -> dict[str, object]:
+    """The resource set for a warehouse (used by the code location, the CLI and the tests)."""
+    layout.ensure()
+    return {
+        "warehouse": WarehouseResource(root=str(layout.root)),
+        "warehouse_db": DuckDBResource(database=str(layout.duckdb_path)),
+    }
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    return dg.Definitions(resources=build_resources(WarehouseLayout.from_env()))

@@ -1,0 +1,101 @@
+"""vod_audio: decode a VOD's audio/video to 16 kHz mono FLAC and record it with its envelope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from dougchat_assets.audio import decode_to_flac
+from dougchat_assets.fileio import sha256_file
+from dougchat_assets.ingest.manifest import file_entry, manifest_table
+from dougchat_assets.ingest.vod_folder import inspect_vod_folder
+from dougchat_assets.settings import AudioSettings, WarehouseLayout
+from dougchat_assets.store import TableWrite, replace_rows
+
+ASSET = "vod_audio"
+
+
+@dataclass(frozen=True)
+class AudioIngestSummary:
+    vod_id: str
+    path: str
+    duration_s: float
+    sha256: str
+    size_bytes: int
+    source_file: str
+    source_sha256: str
+    source_codec: str
+    peak_dbfs: float
+    energy_frames: int
+
+
+def ingest_audio(
+    con: duckdb.DuckDBPyConnection, layout: WarehouseLayout, vod_id: str, settings: AudioSettings | None = None
+) -> AudioIngestSummary:
+    """Decode (streaming) and replace ``vod_id``'s rows in ``vod_audio``, ``audio_energy`` and the manifest."""
+    settings = settings or AudioSettings()
+    vod = inspect_vod_folder(layout.incoming(vod_id))
+    decoded = decode_to_flac(
+        vod.audio_path,
+        layout.audio_path(vod_id),
+        sample_rate=settings.sample_rate,
+        frame_s=settings.energy_frame_s,
+        silent_below_dbfs=settings.silent_below_dbfs,
+    )
+    source_sha = sha256_file(vod.audio_path)
+    output_entry = file_entry(vod_id, ASSET, "audio_output", decoded.path, layout.root, sha256=decoded.sha256,
+                              details={"sample_rate": decoded.sample_rate, "channels": 1, "codec": "flac"})
+    source_entry = file_entry(vod_id, ASSET, "audio_source", vod.audio_path, layout.root, sha256=source_sha,
+                              details={"container": decoded.source_container, "codec": decoded.source_codec})
+    audio_row = pa.Table.from_pylist(
+        [
+            {
+                "vod_id": vod_id,
+                "path": output_entry["path"],
+                "duration_s": decoded.duration_s,
+                "sample_rate": decoded.sample_rate,
+                "n_samples": decoded.n_samples,
+                "sha256": decoded.sha256,
+                "size_bytes": decoded.size_bytes,
+                "peak_dbfs": decoded.peak_dbfs,
+                "source_file": vod.audio_path.name,
+                "source_sha256": source_sha,
+                "source_size_bytes": source_entry["size_bytes"],
+                "source_container": decoded.source_container,
+                "source_codec": decoded.source_codec,
+                "source_duration_s": decoded.source_duration_s,
+            }
+        ]
+    )
+    frames = np.arange(decoded.energy_db.size, dtype=np.int32)
+    energy = pa.table(
+        {
+            "vod_id": pa.array([vod_id] * frames.size, pa.string()),
+            "frame_index": frames,
+            "start_s": frames.astype(np.float64) * decoded.frame_s,
+            "rms_db": decoded.energy_db,
+        }
+    )
+    replace_rows(
+        con,
+        [
+            TableWrite("vod_audio", audio_row, {"vod_id": vod_id}),
+            TableWrite("audio_energy", energy, {"vod_id": vod_id}),
+            TableWrite("vod_manifest", manifest_table([source_entry, output_entry]), {"vod_id": vod_id, "asset": ASSET}),
+        ],
+    )
+    return AudioIngestSummary(
+        vod_id=vod_id,
+        path=output_entry["path"],
+        duration_s=decoded.duration_s,
+        sha256=decoded.sha256,
+        size_bytes=decoded.size_bytes,
+        source_file=vod.audio_path.name,
+        source_sha256=source_sha,
+        source_codec=decoded.source_codec,
+        peak_dbfs=decoded.peak_dbfs,
+        energy_frames=int(frames.size),
+    )

@@ -1,0 +1,89 @@
+"""In-process materialization for the CLI: the same assets, checks and resources as the UI.
+
+`dougchat materialize` records its runs in the same Dagster instance the UI reads
+(``$DAGSTER_HOME``, default ``<warehouse>/.dagster``), so a partition built from the
+terminal shows up as materialized in `dougchat dev`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+from dougchat_assets.defs.partitions import vods
+from dougchat_assets.settings import WarehouseLayout
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def ensure_dagster_home(layout: WarehouseLayout) -> Path:
+    """Point DAGSTER_HOME at the warehouse (unless the user chose one) and install dagster.yaml there."""
+    home = Path(os.environ.get("DAGSTER_HOME") or layout.dagster_home)
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ["DAGSTER_HOME"] = str(home)
+    template = PROJECT_ROOT / "dagster.yaml"
+    target = home / "dagster.yaml"
+    if template.exists() and (not target.exists() or target.read_bytes() != template.read_bytes()):
+        shutil.copyfile(template, target)
+    return home
+
+
+def load_definitions() -> dg.Definitions:
+    from dougchat_assets.definitions import defs
+
+    return defs()
+
+
+@dataclass(frozen=True)
+class PartitionOutcome:
+    vod_id: str
+    success: bool
+    errors: list[str]
+    materialized: list[str]
+
+
+def _failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
+    messages = []
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data.error is not None:
+            error = event.step_failure_data.error
+            while error.cause is not None and "InputError" not in error.cls_name:
+                error = error.cause
+            messages.append(f"{event.step_key}: {error.message.strip()}")
+        elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            data = event.event_specific_data.asset_check_evaluation
+            if not data.passed:
+                messages.append(f"check {data.check_name} on {data.asset_key.to_user_string()} failed")
+    return messages
+
+
+def materialize_vods(
+    vod_ids: list[str], selection: list[str] | None, instance: dg.DagsterInstance, definitions: dg.Definitions
+) -> list[PartitionOutcome]:
+    """Materialize the per-VOD assets (or ``selection``) for each VOD, one run per partition."""
+    missing = [vod_id for vod_id in vod_ids if not instance.has_dynamic_partition(vods.name, vod_id)]
+    if missing:
+        instance.add_dynamic_partitions(vods.name, missing)
+    job = definitions.resolve_job_def("vod_pipeline")
+    keys = selection or [key.to_user_string() for key in job.asset_layer.executable_asset_keys]
+    assets = list(definitions.assets or []) + list(definitions.asset_checks or [])
+    outcomes = []
+    for vod_id in vod_ids:
+        result = dg.materialize(
+            assets,
+            selection=keys,
+            partition_key=vod_id,
+            instance=instance,
+            resources=definitions.resources,
+            raise_on_error=False,
+            tags={"dougchat/launched_by": "cli"},
+        )
+        done = sorted(
+            event.asset_key.to_user_string() for event in result.get_asset_materialization_events()
+        )
+        outcomes.append(PartitionOutcome(vod_id, result.success, _failure_messages(result), done))
+    return outcomes

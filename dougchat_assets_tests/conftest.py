@@ -1,0 +1,118 @@
+"""Shared fixtures: a throw-away warehouse, real audio and chat files, a Dagster instance."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from dougchat_assets.settings import WarehouseLayout
+
+STARTED = datetime(2026, 3, 2, 19, 0, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def layout(tmp_path: Path) -> WarehouseLayout:
+    warehouse = WarehouseLayout(root=tmp_path / "warehouse")
+    warehouse.ensure()
+    return warehouse
+
+
+def write_tone_audio(path: Path, seconds: float = 6.0, rate: int = 44_100, silent: bool = False, video: bool = False) -> Path:
+    """A real compressed file (tone bursts over noise) written with PyAV, optionally with a video track."""
+    rng = np.random.default_rng(7)
+    t = np.arange(int(seconds * rate)) / rate
+    signal = 0.02 * rng.standard_normal(t.size) + 0.3 * np.sin(2 * np.pi * 440 * t) * (np.sin(2 * np.pi * 0.5 * t) > 0)
+    if silent:
+        signal = np.zeros_like(signal)
+    samples = (np.clip(signal, -1, 1) * 32767).astype(np.int16)
+    with av.open(str(path), "w") as container:
+        if video:
+            vstream = container.add_stream("mpeg4", rate=2)
+            vstream.width, vstream.height, vstream.pix_fmt = 64, 48, "yuv420p"
+        astream = container.add_stream("aac" if video else "flac", rate=rate, layout="mono")
+        block = rate // 10
+        for start in range(0, samples.size, block):
+            frame = av.AudioFrame.from_ndarray(samples[None, start : start + block], format="s16", layout="mono")
+            frame.sample_rate = rate
+            for packet in astream.encode(frame):
+                container.mux(packet)
+        for packet in astream.encode(None):
+            container.mux(packet)
+        if video:
+            for index in range(int(seconds * 2)):
+                image = av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), dtype=np.uint8), format="rgb24")
+                image.pts = index
+                for packet in vstream.encode(image):
+                    container.mux(packet)
+            for packet in vstream.encode(None):
+                container.mux(packet)
+    return path
+
+
+def twitchdownloader_export(n: int = 5, started: datetime = STARTED) -> dict:
+    """A small TwitchDownloader export in the real shape (video before comments)."""
+    comments = []
+    for index in range(n):
+        sent = started + timedelta(seconds=2 + index * 1.25)
+        comments.append(
+            {
+                "_id": f"c0ffee-{index}",
+                "created_at": sent.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "channel_id": "11111",
+                "content_type": "video",
+                "content_id": "2000000001",
+                "content_offset_seconds": int((sent - started).total_seconds()),
+                "commenter": {"display_name": f"Viewer{index}", "_id": f"9{index}", "name": f"viewer{index}"},
+                "message": {
+                    "body": "!discord" if index == 2 else f"hello chat {index} KEKW",
+                    "bits_spent": 0,
+                    "fragments": [{"text": "!discord" if index == 2 else f"hello chat {index} KEKW", "emoticon": None}],
+                    "user_badges": [{"_id": "subscriber", "version": "12"}],
+                    "user_color": "#FF0000",
+                    "emoticons": [],
+                },
+            }
+        )
+    return {
+        "FileInfo": {"Version": {"Major": 1, "Minor": 4, "Patch": 0}, "CreatedAt": "2026-03-03T10:00:00Z"},
+        "streamer": {"name": "teststreamer", "id": 11111},
+        "video": {
+            "title": "test stream",
+            "description": None,
+            "id": "2000000001",
+            "created_at": started.isoformat().replace("+00:00", "Z"),
+            "start": 0,
+            "end": 60,
+            "length": 60,
+            "viewCount": 10,
+            "game": "Just Chatting",
+        },
+        "comments": comments,
+        "embeddedData": None,
+    }
+
+
+def make_vod_folder(
+    folder: Path, *, n_messages: int = 5, gzip_chat: bool = False, vod_json: dict | None = None, video: bool = False
+) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    write_tone_audio(folder / ("stream.mp4" if video else "stream.flac"), video=video)
+    data = json.dumps(twitchdownloader_export(n_messages)).encode()
+    if gzip_chat:
+        (folder / "chat.json.gz").write_bytes(gzip.compress(data, mtime=0))
+    else:
+        (folder / "chat.json").write_bytes(data)
+    if vod_json is not None:
+        (folder / "vod.json").write_text(json.dumps(vod_json))
+    return folder
+
+
+@pytest.fixture
+def vod_folder(tmp_path: Path) -> Path:
+    return make_vod_folder(tmp_path / "src" / "vod_a")
