@@ -38,6 +38,14 @@ def load_definitions() -> dg.Definitions:
     return defs()
 
 
+def executable_assets(definitions: dg.Definitions) -> list:
+    """Each asset and check definition once (autoloading sees a definition in every module that imports it)."""
+    unique: dict[int, object] = {}
+    for item in list(definitions.assets or []) + list(definitions.asset_checks or []):
+        unique.setdefault(id(item), item)
+    return list(unique.values())
+
+
 @dataclass(frozen=True)
 class PartitionOutcome:
     vod_id: str
@@ -55,7 +63,7 @@ def _failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
                 error = error.cause
             messages.append(f"{event.step_key}: {error.message.strip()}")
         elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
-            data = event.event_specific_data.asset_check_evaluation
+            data = event.event_specific_data
             if not data.passed:
                 messages.append(f"check {data.check_name} on {data.asset_key.to_user_string()} failed")
     return messages
@@ -70,7 +78,7 @@ def materialize_vods(
         instance.add_dynamic_partitions(vods.name, missing)
     job = definitions.resolve_job_def("vod_pipeline")
     keys = selection or [key.to_user_string() for key in job.asset_layer.executable_asset_keys]
-    assets = list(definitions.assets or []) + list(definitions.asset_checks or [])
+    assets = executable_assets(definitions)
     outcomes = []
     for vod_id in vod_ids:
         result = dg.materialize(

@@ -7,11 +7,12 @@ import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import av
-import numpy as np
 import pytest
 
+from dougchat_assets.audio.synthetic import write_tone_audio
 from dougchat_assets.settings import WarehouseLayout
+
+__all__ = ["write_tone_audio"]
 
 STARTED = datetime(2026, 3, 2, 19, 0, 0, tzinfo=timezone.utc)
 
@@ -21,38 +22,6 @@ def layout(tmp_path: Path) -> WarehouseLayout:
     warehouse = WarehouseLayout(root=tmp_path / "warehouse")
     warehouse.ensure()
     return warehouse
-
-
-def write_tone_audio(path: Path, seconds: float = 6.0, rate: int = 44_100, silent: bool = False, video: bool = False) -> Path:
-    """A real compressed file (tone bursts over noise) written with PyAV, optionally with a video track."""
-    rng = np.random.default_rng(7)
-    t = np.arange(int(seconds * rate)) / rate
-    signal = 0.02 * rng.standard_normal(t.size) + 0.3 * np.sin(2 * np.pi * 440 * t) * (np.sin(2 * np.pi * 0.5 * t) > 0)
-    if silent:
-        signal = np.zeros_like(signal)
-    samples = (np.clip(signal, -1, 1) * 32767).astype(np.int16)
-    with av.open(str(path), "w") as container:
-        if video:
-            vstream = container.add_stream("mpeg4", rate=2)
-            vstream.width, vstream.height, vstream.pix_fmt = 64, 48, "yuv420p"
-        astream = container.add_stream("aac" if video else "flac", rate=rate, layout="mono")
-        block = rate // 10
-        for start in range(0, samples.size, block):
-            frame = av.AudioFrame.from_ndarray(samples[None, start : start + block], format="s16", layout="mono")
-            frame.sample_rate = rate
-            for packet in astream.encode(frame):
-                container.mux(packet)
-        for packet in astream.encode(None):
-            container.mux(packet)
-        if video:
-            for index in range(int(seconds * 2)):
-                image = av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), dtype=np.uint8), format="rgb24")
-                image.pts = index
-                for packet in vstream.encode(image):
-                    container.mux(packet)
-            for packet in vstream.encode(None):
-                container.mux(packet)
-    return path
 
 
 def twitchdownloader_export(n: int = 5, started: datetime = STARTED) -> dict:

@@ -4,10 +4,9 @@ Thin on purpose: locate the partition's folder, call ``dougchat_assets.ingest``,
 metadata and the checks computed from what was written.
 """
 
-from __future__ import annotations
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
+from dougchat_assets.defs.resources import WarehouseDuckDB
 
 from dougchat_assets.defs.partitions import vods
 from dougchat_assets.defs.resources import WarehouseResource
@@ -31,7 +30,7 @@ SPAN_SLACK_MS = 3_600_000
                           description="Messages fall inside the VOD's time span (catches wrong time zones)."),
     ],
 )
-def raw_chat(context: dg.AssetExecutionContext, warehouse: WarehouseResource, warehouse_db: DuckDBResource) -> dg.MaterializeResult:
+def raw_chat(context: dg.AssetExecutionContext, warehouse: WarehouseResource, warehouse_db: WarehouseDuckDB) -> dg.MaterializeResult:
     """Every chat message of the VOD as exported, normalised to UTC epoch ms, with file and line."""
     vod_id = context.partition_key
     layout = warehouse.layout
@@ -72,7 +71,7 @@ def raw_chat(context: dg.AssetExecutionContext, warehouse: WarehouseResource, wa
 
 
 @dg.asset(partitions_def=vods, pool="duckdb_writer", group_name="ingest", kinds={"duckdb", "flac"})
-def vod_audio(context: dg.AssetExecutionContext, warehouse: WarehouseResource, warehouse_db: DuckDBResource) -> dg.MaterializeResult:
+def vod_audio(context: dg.AssetExecutionContext, warehouse: WarehouseResource, warehouse_db: WarehouseDuckDB) -> dg.MaterializeResult:
     """The VOD's audio as 16 kHz mono FLAC under warehouse/audio/, with an RMS envelope per 100 ms."""
     vod_id = context.partition_key
     layout = warehouse.layout

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 from dagster_duckdb import DuckDBResource
 
 from dougchat_assets.settings import AudioSettings, WarehouseLayout
@@ -26,12 +29,28 @@ class WarehouseResource(dg.ConfigurableResource):
         return AudioSettings(sample_rate=self.audio_sample_rate, silent_below_dbfs=self.audio_silent_below_dbfs)
 
 
+class WarehouseDuckDB(DuckDBResource):
+    """DuckDBResource that always closes its connection, also when the asset body raises.
+
+    dagster-duckdb 0.29 closes after ``yield`` without ``finally``: a failed asset would keep
+    the file's write lock (and block read-only readers) until garbage collection.
+    """
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with super().get_connection() as con:
+            try:
+                yield con
+            finally:
+                con.close()
+
+
 def build_resources(layout: WarehouseLayout) -> dict[str, object]:
     """The resource set for a warehouse (used by the code location, the CLI and the tests)."""
     layout.ensure()
     return {
         "warehouse": WarehouseResource(root=str(layout.root)),
-        "warehouse_db": DuckDBResource(database=str(layout.duckdb_path)),
+        "warehouse_db": WarehouseDuckDB(database=str(layout.duckdb_path)),
     }
 
 

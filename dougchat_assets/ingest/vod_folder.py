@@ -20,6 +20,11 @@ from dougchat_assets.settings import validate_vod_id
 
 VOD_JSON = "vod.json"
 _CHAT_FIRST_SUFFIXES = {".json", ".jsonl", ".gz", ".log", ".txt", ".irc"}
+# Media by name: such a file is the VOD's audio even if it turns out corrupt, so the error
+# comes from the decoder (naming the file) instead of "no audio found".
+_MEDIA_SUFFIXES = {
+    ".aac", ".flac", ".m4a", ".mka", ".mkv", ".mov", ".mp3", ".mp4", ".ogg", ".opus", ".ts", ".wav", ".webm", ".flv",
+}
 _VOD_JSON_FIELDS = {
     "vod_id": str,
     "title": str,
@@ -132,6 +137,8 @@ def inspect_vod_folder(folder: Path) -> VodFolder:
 def _classify(path: Path, rejected: list[str]) -> ChatFormat | str | None:
     """Chat format, "audio", or None (with the reason appended to ``rejected``)."""
     suffixes = {s.lower() for s in path.suffixes}
+    if path.suffix.lower() in _MEDIA_SUFFIXES:
+        return "audio"
     chat_first = bool(suffixes & _CHAT_FIRST_SUFFIXES)
     chat_error: InputError | None = None
     if chat_first:

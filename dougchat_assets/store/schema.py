@@ -75,6 +75,26 @@ TABLES: dict[str, str] = {
         sha256 VARCHAR,
         details VARCHAR                -- JSON: parser name/version, metadata, licence, params
     """,
+    # Chat UTC time -> audio seconds, as knots (linear between, extrapolated beyond the ends;
+    # a discontinuity is two knots 1 ms apart). source: "estimate" or "override".
+    "offset_curve": """
+        vod_id VARCHAR NOT NULL,
+        knot_index INTEGER NOT NULL,
+        chat_utc_ms BIGINT NOT NULL,
+        audio_s DOUBLE NOT NULL,
+        segment INTEGER NOT NULL,
+        confidence DOUBLE,
+        method VARCHAR NOT NULL,
+        source VARCHAR NOT NULL
+    """,
+    "alignment_anchors": """
+        vod_id VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        chat_utc_ms BIGINT NOT NULL,
+        audio_s DOUBLE NOT NULL,
+        weight DOUBLE,
+        residual_s DOUBLE
+    """,
 }
 
 

@@ -1,0 +1,69 @@
+"""The `dougchat` command line: exit codes and messages a user sees."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dougchat_assets.cli import main
+from dougchat_assets_tests.conftest import make_vod_folder
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path, monkeypatch) -> Path:
+    root = tmp_path / "wh"
+    monkeypatch.setenv("DOUGCHAT_WAREHOUSE", str(root))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    return root
+
+
+def test_add_then_materialize(warehouse: Path, tmp_path: Path, capsys) -> None:
+    folder = make_vod_folder(tmp_path / "src" / "vod_cli", gzip_chat=True)
+    assert main(["add", str(folder)]) == 0
+    assert main(["add", str(folder)]) == 0  # unchanged: a no-op
+    assert "unchanged" in capsys.readouterr().out
+    assert main(["materialize", "--vod", "vod_cli"]) == 0
+    assert "ok      vod_cli: raw_chat, vod_audio" in capsys.readouterr().out
+    with duckdb.connect(str(warehouse / "dougchat.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from raw_chat").fetchone() == (5,)
+    assert (warehouse / ".dagster" / "dagster.yaml").exists()
+
+
+@pytest.mark.parametrize("bad_id", ["../escape", "a/b", "a,b", "", "x" * 65])
+def test_unsafe_vod_id_is_refused_before_touching_a_path(warehouse: Path, tmp_path: Path, capsys, bad_id) -> None:
+    folder = make_vod_folder(tmp_path / "src" / "ok_name")
+    assert main(["add", str(folder), "--vod-id", bad_id]) == 2
+    assert "unsafe VOD id" in capsys.readouterr().err
+    assert not (warehouse / "incoming").exists() or list((warehouse / "incoming").iterdir()) == []
+
+
+def test_folder_without_chat_or_audio_is_refused(warehouse: Path, tmp_path: Path, capsys) -> None:
+    folder = make_vod_folder(tmp_path / "src" / "vod_x")
+    (folder / "chat.json").unlink()
+    assert main(["add", str(folder)]) == 2
+    assert "no chat export found" in capsys.readouterr().err
+    folder = make_vod_folder(tmp_path / "src" / "vod_y")
+    (folder / "stream.flac").unlink()
+    assert main(["add", str(folder)]) == 2
+    assert "no audio or video file" in capsys.readouterr().err
+
+
+def test_unknown_chat_format_names_the_file(warehouse: Path, tmp_path: Path, capsys) -> None:
+    folder = make_vod_folder(tmp_path / "src" / "vod_z")
+    (folder / "chat.json").write_text('{"hello": "not a chat export"}')
+    assert main(["add", str(folder)]) == 2
+    assert "chat.json" in capsys.readouterr().err
+
+
+def test_materialize_failure_exits_non_zero_with_the_reason(warehouse: Path, tmp_path: Path, capsys) -> None:
+    folder = make_vod_folder(tmp_path / "src" / "vod_bad")
+    assert main(["add", str(folder)]) == 0
+    chat = warehouse / "incoming" / "vod_bad" / "chat.json"
+    chat.write_bytes(chat.read_bytes()[:-300])
+    assert main(["materialize", "--vod", "vod_bad"]) == 1
+    err = capsys.readouterr().err
+    assert "FAILED  vod_bad" in err and "chat.json" in err
+    shutil.rmtree(warehouse)
