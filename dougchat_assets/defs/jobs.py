@@ -4,9 +4,10 @@ import dagster as dg
 
 from dougchat_assets.defs.ingest import raw_chat, vod_audio
 from dougchat_assets.defs.partitions import vods
+from dougchat_assets.defs.transcription import transcripts
 
 # Every asset partitioned by VOD, in pipeline order; later stages append theirs here.
-PER_VOD_ASSETS = [raw_chat, vod_audio]
+PER_VOD_ASSETS = [raw_chat, vod_audio, transcripts]
 
 vod_pipeline = dg.define_asset_job(
     "vod_pipeline",

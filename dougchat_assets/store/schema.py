@@ -75,6 +75,32 @@ TABLES: dict[str, str] = {
         sha256 VARCHAR,
         details VARCHAR                -- JSON: parser name/version, metadata, licence, params
     """,
+    "transcript_segments": """
+        vod_id VARCHAR NOT NULL,
+        segment_id VARCHAR NOT NULL,
+        chunk_index INTEGER NOT NULL,
+        start_s DOUBLE NOT NULL,       -- seconds of warehouse/audio/<vod_id>.flac
+        end_s DOUBLE NOT NULL,
+        text VARCHAR NOT NULL,
+        avg_logprob DOUBLE,
+        no_speech_prob DOUBLE,
+        compression_ratio DOUBLE,
+        window_compression_ratio DOUBLE,
+        word_logprob DOUBLE,
+        speech_fraction DOUBLE,
+        quality VARCHAR NOT NULL,      -- ok | low_confidence | hallucination | non_speech
+        quality_reason VARCHAR,
+        speaker VARCHAR                -- S0/S1 from the two-voice hook, NULL when unsure
+    """,
+    "transcript_words": """
+        vod_id VARCHAR NOT NULL,
+        segment_id VARCHAR NOT NULL,
+        word_index INTEGER NOT NULL,
+        start_s DOUBLE NOT NULL,
+        end_s DOUBLE NOT NULL,
+        word VARCHAR NOT NULL,
+        probability DOUBLE
+    """,
     # Chat UTC time -> audio seconds, as knots (linear between, extrapolated beyond the ends;
     # a discontinuity is two knots 1 ms apart). source: "estimate" or "override".
     "offset_curve": """
