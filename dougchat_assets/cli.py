@@ -10,7 +10,9 @@ from pathlib import Path
 from dougchat_assets.errors import InputError
 from dougchat_assets.settings import WarehouseLayout
 
-DEMO_VODS = Path(__file__).resolve().parent.parent / "demo" / "vods"
+DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
+DEMO_VODS = DEMO_DIR / "vods"
+DEMO_AUDIT_LINES = 12
 
 
 def _layout() -> WarehouseLayout:
@@ -78,16 +80,73 @@ def cmd_demo(args: argparse.Namespace) -> int:
         registration = register_vod_folder(folder, layout, vod_id=folder.name, force=True)
         print(f"{registration.status}: {registration.vod_id}")
         vod_ids.append(registration.vod_id)
+    _install_demo_references(layout, source.parent, vod_ids)
     code = _run(vod_ids, None)
     print(
         f"\nWarehouse: {layout.root}\n"
-        f"  DuckDB:  {layout.duckdb_path}  (tables raw_chat, vod_audio, audio_energy, vods, vod_manifest)\n"
+        f"  DuckDB:  {layout.duckdb_path}  (raw_chat, vods, vod_audio, audio_energy, transcript_segments, transcript_words, vod_manifest)\n"
         f"  audio:   {layout.audio_dir}/<vod_id>.flac\n"
         f"  UI:      dougchat dev   (then open http://127.0.0.1:3000)\n"
         f"  try:     python -c \"import duckdb; print(duckdb.connect('{layout.duckdb_path}', read_only=True)"
         f".sql('select vod_id, msg_type, count(*) from raw_chat group by all order by all'))\""
     )
     return code
+
+
+def _install_demo_references(layout: WarehouseLayout, demo_dir: Path, vod_ids: list[str]) -> None:
+    """The demo's lexicon becomes the warehouse lexicon; its scripts fill the ASR audits.
+
+    A real VOD's audits come from a person (`dougchat audit`); the demo knows what was said.
+    """
+    from dougchat_assets.asr.audits import load_script
+    from dougchat_assets.asr.warehouse import audits_path, script_audit_lines
+    from dougchat_assets.fileio import atomic_write_text
+
+    lexicon = demo_dir / "lexicon.txt"
+    if lexicon.exists():
+        atomic_write_text(layout.root / "lexicon.txt", lexicon.read_text(encoding="utf-8"))
+    for vod_id in vod_ids:
+        script = demo_dir / "truth" / vod_id / "script.json"
+        if script.exists():
+            lines = script_audit_lines(load_script(script), vod_id, DEMO_AUDIT_LINES)
+            atomic_write_text(audits_path(layout, vod_id), "".join(line.to_json() + "\n" for line in lines))
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from types import SimpleNamespace
+
+    import duckdb
+
+    from dougchat_assets.asr.audits import draw_audit_sample, write_audit_clips
+    from dougchat_assets.asr.warehouse import audits_path
+    from dougchat_assets.settings import validate_vod_id
+
+    layout = _layout()
+    vod_id = validate_vod_id(args.vod)
+    with duckdb.connect(str(layout.duckdb_path), read_only=True) as con:
+        rows = con.execute(
+            "SELECT segment_id, start_s, end_s, text FROM transcript_segments WHERE vod_id = ? AND text <> ''", [vod_id]
+        ).fetchall()
+        audio = con.execute("SELECT path FROM vod_audio WHERE vod_id = ?", [vod_id]).fetchone()
+    if not rows or audio is None:
+        raise InputError(layout.duckdb_path, f"no transcript for VOD {vod_id!r}: materialize transcripts first")
+    segments = [SimpleNamespace(segment_id=r[0], start_s=r[1], end_s=r[2], text=r[3]) for r in rows]
+    sample = draw_audit_sample(segments, vod_id, args.n, args.seed)
+    template = write_audit_clips(layout.root / audio[0], sample, layout.audits_dir / vod_id, vod_id=vod_id)
+    print(
+        f"{len(sample)} clips and a template in {template.parent}\n"
+        f"Listen to each clip, write what is said into its \"reference\", and save the file as\n"
+        f"  {audits_path(layout, vod_id)}\n"
+        f"then re-materialize transcripts: its audited_wer check scores the transcript on those clips."
+    )
+    return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from dougchat_assets.review import run_review
+
+    run_review(_layout(), args.vod, host=args.host, port=args.port, open_browser=args.open)
+    return 0
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
@@ -122,6 +181,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="register the bundled demo VODs and run the pipeline on them")
     demo.add_argument("--source", default=str(DEMO_VODS))
     demo.set_defaults(func=cmd_demo)
+
+    audit = sub.add_parser("audit", help="draw a reproducible sample of transcript segments to audit by ear")
+    audit.add_argument("vod")
+    audit.add_argument("--n", type=int, default=20, help="segments to sample")
+    audit.add_argument("--seed", type=int, default=0)
+    audit.set_defaults(func=cmd_audit)
+
+    review = sub.add_parser("review", help="alignment QA: play a VOD beside its aligned chat, nudge and save overrides")
+    review.add_argument("--vod", help="start on this VOD (default: a picker)")
+    review.add_argument("--host", default="127.0.0.1")
+    review.add_argument("--port", type=int, default=8765)
+    review.add_argument("--open", action="store_true", help="open the page in a browser")
+    review.set_defaults(func=cmd_review)
 
     dev = sub.add_parser("dev", help="start the Dagster UI + daemon on this warehouse (127.0.0.1)")
     dev.add_argument("--host", default="127.0.0.1")

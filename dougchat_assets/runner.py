@@ -70,7 +70,11 @@ def _failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
 
 
 def materialize_vods(
-    vod_ids: list[str], selection: list[str] | None, instance: dg.DagsterInstance, definitions: dg.Definitions
+    vod_ids: list[str],
+    selection: list[str] | None,
+    instance: dg.DagsterInstance,
+    definitions: dg.Definitions,
+    log_level: str = "WARNING",
 ) -> list[PartitionOutcome]:
     """Materialize the per-VOD assets (or ``selection``) for each VOD, one run per partition."""
     missing = [vod_id for vod_id in vod_ids if not instance.has_dynamic_partition(vods.name, vod_id)]
@@ -89,6 +93,7 @@ def materialize_vods(
             resources=definitions.resources,
             raise_on_error=False,
             tags={"dougchat/launched_by": "cli"},
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         )
         done = sorted(
             event.asset_key.to_user_string() for event in result.get_asset_materialization_events()

@@ -26,7 +26,7 @@ def test_add_then_materialize(warehouse: Path, tmp_path: Path, capsys) -> None:
     assert main(["add", str(folder)]) == 0  # unchanged: a no-op
     assert "unchanged" in capsys.readouterr().out
     assert main(["materialize", "--vod", "vod_cli"]) == 0
-    assert "ok      vod_cli: raw_chat, vod_audio" in capsys.readouterr().out
+    assert "ok      vod_cli: raw_chat, transcripts, vod_audio" in capsys.readouterr().out
     with duckdb.connect(str(warehouse / "dougchat.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from raw_chat").fetchone() == (5,)
     assert (warehouse / ".dagster" / "dagster.yaml").exists()
@@ -67,3 +67,22 @@ def test_materialize_failure_exits_non_zero_with_the_reason(warehouse: Path, tmp
     err = capsys.readouterr().err
     assert "FAILED  vod_bad" in err and "chat.json" in err
     shutil.rmtree(warehouse)
+
+
+def test_audit_writes_a_reproducible_sample_of_clips(warehouse: Path, tmp_path: Path, capsys) -> None:
+    import json
+
+    fixtures = Path(__file__).resolve().parent / "asr" / "fixtures"
+    folder = make_vod_folder(tmp_path / "src" / "vod_speech")
+    (folder / "stream.flac").unlink()
+    shutil.copy(fixtures / "speech.flac", folder / "speech.flac")
+    assert main(["add", str(folder)]) == 0
+    assert main(["materialize", "--vod", "vod_speech"]) == 0
+    assert main(["audit", "vod_speech", "--n", "2"]) == 0
+    template = warehouse / "audits" / "vod_speech" / "audit.jsonl"
+    first = [json.loads(line) for line in template.read_text().splitlines()]
+    assert len(first) == 2 and all(line["reference"] is None for line in first)
+    assert all((template.parent / line["clip"]).stat().st_size > 1000 for line in first)
+    assert main(["audit", "vod_speech", "--n", "2"]) == 0
+    assert [json.loads(line) for line in template.read_text().splitlines()] == first
+    assert main(["audit", "no_such_vod"]) == 2
