@@ -43,10 +43,13 @@ def probe_audio(path: Path) -> AudioInfo:
     """Open ``path`` and check it is 16 kHz mono audio; raise :class:`InputError` otherwise."""
     path = Path(path)
     with _open(path) as (container, stream):
-        n_samples = None
-        if stream.duration is not None and stream.time_base is not None:
-            n_samples = int(round(stream.duration * stream.time_base * stream.rate))
-        return AudioInfo(path, stream.rate, stream.codec_context.channels, n_samples)
+        return AudioInfo(path, stream.rate, stream.codec_context.channels, _stream_samples(stream))
+
+
+def _stream_samples(stream) -> int | None:
+    if stream.duration is None or stream.time_base is None:
+        return None
+    return int(round(stream.duration * stream.time_base * stream.rate))
 
 
 def read_window(path: Path, start_s: float, end_s: float) -> np.ndarray:
@@ -63,6 +66,9 @@ def read_window(path: Path, start_s: float, end_s: float) -> np.ndarray:
         return out
     filled_to = first  # absolute sample index up to which ``out`` holds real samples
     with _open(path) as (container, stream):
+        n_samples = _stream_samples(stream)
+        if n_samples is not None and first >= n_samples:
+            return out[:0]
         _seek(container, stream, first)
         position: int | None = None
         for frame in _decode(path, container, stream):
@@ -144,13 +150,18 @@ class _open:
 
 
 def _seek(container, stream, sample: int) -> None:
+    """Seek to the frame at or before ``sample``.
+
+    FFmpeg refuses seeks past the end of the file; then decoding starts from the top
+    and finds nothing in range (an empty window), which is the right answer.
+    """
     if sample == 0 or stream.time_base is None:
         return
     target = int(sample / SAMPLE_RATE / stream.time_base)
     try:
         container.seek(target, stream=stream, backward=True, any_frame=False)
-    except av.error.FFmpegError as error:
-        raise InputError(Path(container.name), f"cannot seek to sample {sample}: {error}") from error
+    except av.error.FFmpegError:
+        container.seek(0, stream=stream, backward=True, any_frame=False)
 
 
 def _decode(path: Path, container, stream) -> Iterator:

