@@ -1,0 +1,57 @@
+"""Tunables of the alignment estimator, in one frozen dataclass recorded with every result."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from dougchat_assets.align.lag import LagPrior
+
+
+@dataclass(frozen=True)
+class AlignmentParams:
+    """Every knob of :func:`~dougchat_assets.align.estimate.estimate_alignment`.
+
+    Offsets below are ``theta`` = chat seconds (since the reference) minus audio seconds.
+    """
+
+    lag: LagPrior = field(default_factory=LagPrior)
+    # search range for theta when the metadata start is known (late start 0-10 min, metadata
+    # minutes off, cuts): theta in [-search_before_s, first_guess + search_after_s]
+    search_before_s: float = 900.0
+    search_after_s: float = 1500.0
+    offset_bin_s: float = 0.5  # resolution of the offset grid of the coarse search
+    block_s: float = 10.0  # audio block of the cut search
+    split_best_tolerance: float = 0.5  # cut positions scoring within this of the best are equally good...
+    split_tie_tolerance: float = 1.5  # ...and within this, still possible (reported as the cut's uncertainty)
+    max_cuts: int = 3  # model selection considers 0..max_cuts cuts
+    min_cut_s: float = 8.0  # smaller offset jumps are not cuts
+    max_total_cut_s: float = 300.0  # cuts move theta at most this far from the main peak
+    cut_penalty: float = 4.0  # per cut, times the spread of a block's scores times sqrt(blocks)
+    penalty_blocks: int = 30  # ... with blocks capped at this many
+    max_drift_s_per_h: float = 20.0  # slope search range
+    drift_prior_sd_s_per_h: float = 5.0  # Gaussian prior on drift: short VODs cannot measure it
+    prune_min_matches: float = 4.0  # a segment with fewer echo matches is merged away
+    ratio_exclusion_s: float = 10.0  # "elsewhere" for the peak ratio: this far from the offset
+    echo_contrast: float = 30.0  # signal/background density ratio at the lag mode (score kernel)
+    token_window_s: float = 5.0  # rarity: a token seen more than once per this many seconds is common
+    min_token_weight: float = 0.15  # rarer-than-this tokens only
+    max_pairs_per_token: int = 400_000  # tokens that would pair more than this are too common to help
+    pair_budget: int = 4_000_000  # echo pairs kept in total (rarest tokens first)
+    burst_gap_s: float = 20.0  # same-token messages closer than this form one burst
+    null_samples: int = 8  # reversed-transcript samples per segment for its z
+    window_s: float = 240.0  # window estimates (plot, agreement)
+    window_step_s: float = 60.0
+    window_min_z: float = 5.0  # a window estimate counts when its z reaches this
+    agree_tol_s: float = 2.5  # a window/anchor agrees with the curve within this
+    z_conf_lo: float = 3.0  # segment pair-score z (vs the null) below this -> confidence 0
+    z_conf_hi: float = 8.0  # ... above this -> 1
+    ratio_conf_lo: float = 1.5  # segment peak ratio below this -> confidence 0 (chance peaks reach ~1.7)
+    ratio_conf_hi: float = 2.5  # ... above this -> 1 (real alignments: 3-7)
+    min_segment_matches: float = 8.0  # full confidence needs this many echo matches beyond chance
+    xcorr_max_confidence: float = 0.3  # fallback without lexical echo never passes on its own
+    xcorr_bin_s: float = 1.0
+    xcorr_smooth_s: float = 5.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

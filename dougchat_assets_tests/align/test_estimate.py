@@ -1,0 +1,144 @@
+"""The estimator on simulated VODs: accuracy across cuts and drift, honesty on mismatches."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from dougchat_assets.align import (
+    AlignmentInputs,
+    AlignmentThresholds,
+    ChatMessages,
+    VodMeta,
+    WordTimings,
+    alignment_errors,
+    all_passed,
+    estimate_alignment,
+    evaluate_checks,
+)
+from dougchat_assets.align.simulate import SimConfig, mismatched_inputs, simulate_vod
+
+CASES = {
+    "no cut, drift +4 s/h": (101, SimConfig(audio_duration_s=1200, n_cuts=0, drift_s_per_h=4.0)),
+    "one 60 s cut, drift -3 s/h": (102, SimConfig(audio_duration_s=1200, cut_lengths_s=(60.0,), drift_s_per_h=-3.0)),
+    "two cuts, 7 min late start": (
+        103,
+        SimConfig(audio_duration_s=1500, cut_lengths_s=(30.0, 90.0), late_start_s=420.0),
+    ),
+    "40 min, drift -5 s/h, Chatterino seconds": (
+        104,
+        SimConfig(audio_duration_s=2400, n_cuts=0, drift_s_per_h=-5.0, source_format="chatterino"),
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def vods():
+    return {name: simulate_vod(seed, cfg) for name, (seed, cfg) in CASES.items()}
+
+
+@pytest.fixture(scope="module")
+def results(vods):
+    return {name: estimate_alignment(v.inputs) for name, v in vods.items()}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_meets_error_bounds_across_cuts(name, vods, results):
+    v, r = vods[name], results[name]
+    err = alignment_errors(r.knots, v.true_knots, v.chat_utc_ms)
+    assert err.median_s <= 1.0, err
+    assert err.p95_s <= 2.0, err
+    assert len(r.segments) - 1 == len(v.cuts)
+    assert all_passed(evaluate_checks(r, v.inputs.meta.audio_duration_s))
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_cut_shows_as_flat_knots_of_the_right_length(name, vods, results):
+    v, r = vods[name], results[name]
+    flats = [
+        (b.chat_utc_ms - a.chat_utc_ms) / 1000
+        for a, b in zip(r.knots, r.knots[1:], strict=False)
+        if a.audio_s == b.audio_s
+    ]
+    assert flats == pytest.approx([d for _, d in v.cuts], abs=1.5)
+
+
+def test_drift_is_measured_on_a_long_vod(vods, results):
+    name = "40 min, drift -5 s/h, Chatterino seconds"
+    true = (vods[name].drift_factor - 1) * 3600
+    assert results[name].drift_s_per_h == pytest.approx(true, abs=1.5)
+
+
+def test_reaction_lag_is_kept_out_of_the_curve(vods, results):
+    """The curve maps a message to what was playing when it was *sent* (not what it reacted to)."""
+    name = "no cut, drift +4 s/h"
+    r = results[name]
+    assert r.reaction_lag_s == pytest.approx(r.params["params"]["lag"]["latency_mean_s"] + 1.8, abs=0.4)
+    err = alignment_errors(r.knots, vods[name].true_knots, vods[name].chat_utc_ms)
+    assert err.median_s < 0.5 * r.reaction_lag_s  # a lag left in would show up as ~4 s everywhere
+
+
+def test_mismatched_chat_fails_its_checks(vods):
+    chat_from = vods["one 60 s cut, drift -3 s/h"]
+    audio_from = vods["two cuts, 7 min late start"]
+    r = estimate_alignment(mismatched_inputs(chat_from, audio_from))
+    checks = evaluate_checks(r, audio_from.inputs.meta.audio_duration_s)
+    assert not checks["alignment_confidence"].passed
+    assert r.confidence < AlignmentThresholds().min_confidence / 2
+
+
+def test_same_inputs_same_knots(vods, results):
+    name = "one 60 s cut, drift -3 s/h"
+    again = estimate_alignment(simulate_vod(*CASES[name]).inputs)
+    assert again.knots == results[name].knots
+    assert again.confidence == results[name].confidence
+
+
+def test_works_without_a_metadata_start(vods):
+    v = vods["one 60 s cut, drift -3 s/h"]
+    inputs = AlignmentInputs(
+        v.inputs.words, v.inputs.chat, v.inputs.energy, VodMeta(v.inputs.meta.audio_duration_s, None)
+    )
+    r = estimate_alignment(inputs)
+    err = alignment_errors(r.knots, v.true_knots, v.chat_utc_ms)
+    assert err.median_s <= 1.0 and err.p95_s <= 2.0
+    assert r.params["reference"] == "first chat message"
+
+
+def test_without_a_transcript_it_falls_back_and_does_not_pass(vods):
+    v = vods["no cut, drift +4 s/h"]
+    empty = WordTimings.from_arrays(np.zeros(0), np.zeros(0), [])
+    r = estimate_alignment(AlignmentInputs(empty, v.inputs.chat, v.inputs.energy, v.inputs.meta))
+    assert r.method.startswith(("xcorr", "metadata"))
+    assert not evaluate_checks(r, v.inputs.meta.audio_duration_s)["alignment_confidence"].passed
+
+
+def test_chat_batching_does_not_change_the_result(vods, results):
+    name = "two cuts, 7 min late start"
+    v = vods[name]
+    rebatched = ChatMessages.from_batches(v.chat_table.to_batches(max_chunksize=777))
+    r = estimate_alignment(AlignmentInputs(v.inputs.words, rebatched, v.inputs.energy, v.inputs.meta))
+    assert r.knots == results[name].knots
+
+
+def test_result_params_are_json_ready(results):
+    r = results["one 60 s cut, drift -3 s/h"]
+    text = json.dumps(r.params)
+    assert '"lag"' in text and r.params["echo"]["n_pairs"] > 0
+
+
+def test_sparse_chat_flags_what_it_cannot_place():
+    """Chat that echoes few sentences: a cut is hard to place, and the result says where."""
+    v = simulate_vod(2002, SimConfig(event_scale=0.25, audio_duration_s=1800))
+    r = estimate_alignment(v.inputs)
+    t = v.chat_utc_ms
+    overall = alignment_errors(r.knots, v.true_knots, t)
+    trusted = ~r.uncertain_mask(t)
+    unflagged = alignment_errors(r.knots, v.true_knots, t[trusted])
+    assert overall.p95_s > 5.0  # the cut really is misplaced...
+    assert unflagged.p95_s <= 2.0  # ...but only where the result says it may be
+    assert 0.0 < r.ambiguous_share < AlignmentThresholds().max_ambiguous_share
+    kinds = {s.kind for s in r.uncertain_spans}
+    assert kinds == {"cut", "cut_position"}
