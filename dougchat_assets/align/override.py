@@ -45,7 +45,8 @@ from dougchat_assets.errors import InputError
 from dougchat_assets.fileio import atomic_write_text
 from dougchat_assets.settings import validate_vod_id
 
-_TOP_KEYS = {"reviewer", "saved_at", "global", "knots", "flags"}
+# "vod_id" and "note" are written by the QA reviewer (dougchat_assets.review) and carried, not interpreted.
+_TOP_KEYS = {"vod_id", "note", "reviewer", "saved_at", "global", "knots", "flags"}
 _LINE_RE = re.compile(r"line (\d+)")
 
 

@@ -121,3 +121,23 @@ def test_broken_toml_names_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         read_override(path)
     assert caught.value.path == str(path) and caught.value.line is not None
+
+
+def test_a_reviewer_saved_file_is_what_the_offset_curve_asset_loads(tmp_path) -> None:
+    """The reviewer writes the file, the pipeline (align.override) reads it: same knots and flags."""
+    from dougchat_assets.align.override import load_override
+    from dougchat_assets.review.overrides import Flag as ReviewFlag
+    from dougchat_assets.review.overrides import Override as ReviewOverride
+    from dougchat_assets.review.overrides import override_knot
+    from dougchat_assets.review.overrides import write_override as review_write
+    from dougchat_assets.settings import WarehouseLayout
+
+    layout = WarehouseLayout(root=tmp_path)
+    saved = review_write(layout, ReviewOverride(
+        vod_id="demo_01", reviewer="me", saved_at="2026-11-25T20:00:00Z", note="checked",
+        knots=(override_knot(1772478000000, 1.0), override_knot(1772478300000, 301.25)),
+        flags=(ReviewFlag(1772478100000, 1772478160000, "early"),),
+    ))
+    loaded = load_override(saved)
+    assert [(k.chat_utc_ms, k.audio_s) for k in loaded.to_knots(None)] == [(1772478000000, 1.0), (1772478300000, 301.25)]
+    assert [(f.chat_utc_ms_start, f.chat_utc_ms_end, f.note) for f in loaded.flags] == [(1772478100000, 1772478160000, "early")]
