@@ -25,7 +25,12 @@ def test_add_then_materialize(warehouse: Path, tmp_path: Path, capsys) -> None:
     assert main(["add", str(folder)]) == 0
     assert main(["add", str(folder)]) == 0  # unchanged: a no-op
     assert "unchanged" in capsys.readouterr().out
-    assert main(["materialize", "--vod", "vod_cli"]) == 0
+    # five messages cannot be aligned: the blocking alignment checks fail and the CLI says so
+    assert main(["materialize", "--vod", "vod_cli"]) == 1
+    captured = capsys.readouterr()
+    assert "check alignment_confidence on offset_curve failed" in captured.err
+    ingest_only = ["--select", "raw_chat", "--select", "vod_audio", "--select", "transcripts"]
+    assert main(["materialize", "--vod", "vod_cli", *ingest_only]) == 0
     assert "ok      vod_cli: raw_chat, transcripts, vod_audio" in capsys.readouterr().out
     with duckdb.connect(str(warehouse / "dougchat.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from raw_chat").fetchone() == (5,)
@@ -77,7 +82,7 @@ def test_audit_writes_a_reproducible_sample_of_clips(warehouse: Path, tmp_path: 
     (folder / "stream.flac").unlink()
     shutil.copy(fixtures / "speech.flac", folder / "speech.flac")
     assert main(["add", str(folder)]) == 0
-    assert main(["materialize", "--vod", "vod_speech"]) == 0
+    assert main(["materialize", "--vod", "vod_speech", "--select", "raw_chat", "--select", "vod_audio", "--select", "transcripts"]) == 0
     assert main(["audit", "vod_speech", "--n", "2"]) == 0
     template = warehouse / "audits" / "vod_speech" / "audit.jsonl"
     first = [json.loads(line) for line in template.read_text().splitlines()]

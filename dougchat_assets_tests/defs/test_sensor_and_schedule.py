@@ -48,12 +48,17 @@ def test_sensor_adds_partitions_and_requests_runs_once_settled(layout, instance,
     assert fifth.dynamic_partitions_requests == []
 
 
+def _materialized(result) -> set[str]:
+    return {event.asset_key.to_user_string() for event in result.get_asset_materialization_events()}
+
+
 def test_schedule_backfills_missing_and_stale_partitions(layout, instance, tmp_path) -> None:
     for name in ("vod_a", "vod_b"):
         register_vod_folder(make_vod_folder(tmp_path / "src" / name), layout, vod_id=name)
     instance.add_dynamic_partitions("vods", ["vod_a", "vod_b"])
     everything = [assets_def.key.to_user_string() for assets_def in PER_VOD_ASSETS]
-    assert materialize_partition(layout, instance, "vod_a", everything).success
+    # 5 chat messages cannot be aligned: offset_curve materializes but its blocking checks fail the run
+    assert _materialized(materialize_partition(layout, instance, "vod_a", everything)) == set(everything)
     resources = {"warehouse": WarehouseResource(root=str(layout.root))}
 
     def evaluate():
@@ -61,7 +66,7 @@ def test_schedule_backfills_missing_and_stale_partitions(layout, instance, tmp_p
 
     requests = evaluate()
     assert [r.partition_key for r in requests] == ["vod_b"]
-    assert materialize_partition(layout, instance, "vod_b", everything).success
+    assert _materialized(materialize_partition(layout, instance, "vod_b", everything)) == set(everything)
     assert isinstance(evaluate(), dg.SkipReason)
     chat = layout.incoming("vod_a") / "chat.json"
     chat.write_text(chat.read_text().replace("hello chat 0", "hello chat zero"))
