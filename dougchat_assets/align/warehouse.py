@@ -27,23 +27,24 @@ ASSET = "offset_curve"
 
 def read_alignment_inputs(con: duckdb.DuckDBPyConnection, vod_id: str) -> AlignmentInputs:
     """Everything the estimator needs for one VOD, from the tables the upstream assets wrote."""
-    audio = con.execute("SELECT duration_s FROM vod_audio WHERE vod_id = ?", [vod_id]).fetchone()
-    vod = con.execute("SELECT started_at_utc_ms FROM vods WHERE vod_id = ?", [vod_id]).fetchone()
+    # fetchall, not fetchone: an unfinished result would block the relations below.
+    audio = next(iter(con.execute("SELECT duration_s FROM vod_audio WHERE vod_id = ?", [vod_id]).fetchall()), None)
+    vod = next(iter(con.execute("SELECT started_at_utc_ms FROM vods WHERE vod_id = ?", [vod_id]).fetchall()), None)
     if audio is None or vod is None:
         raise InputError(vod_id, "vod_audio / raw_chat are not materialized for this VOD")
-    words = con.execute(
+    words = con.sql(
         "SELECT w.start_s, w.end_s, w.word, w.probability, s.quality FROM transcript_words w"
         " JOIN transcript_segments s USING (vod_id, segment_id) WHERE vod_id = ? ORDER BY w.start_s, w.word_index",
-        [vod_id],
-    ).to_arrow_reader().read_all()
-    chat = con.execute(
+        params=[vod_id],
+    ).to_arrow_table()
+    chat = con.sql(
         "SELECT sent_at_utc_ms, body, user_login, msg_type, vod_offset_s, source_format FROM raw_chat"
         " WHERE vod_id = ? ORDER BY sent_at_utc_ms, source_line",
-        [vod_id],
-    ).to_arrow_reader().read_all()
-    energy = con.execute(
-        "SELECT start_s AS frame_start_s, rms_db FROM audio_energy WHERE vod_id = ? ORDER BY frame_index", [vod_id]
-    ).to_arrow_reader().read_all()
+        params=[vod_id],
+    ).to_arrow_table()
+    energy = con.sql(
+        "SELECT start_s AS frame_start_s, rms_db FROM audio_energy WHERE vod_id = ? ORDER BY frame_index", params=[vod_id]
+    ).to_arrow_table()
     return AlignmentInputs.from_arrow(
         words=words, chat=chat, energy=energy, meta=VodMeta(audio_duration_s=audio[0], started_at_utc_ms=vod[0])
     )
