@@ -153,7 +153,9 @@ def cmd_dev(args: argparse.Namespace) -> int:
     layout = _layout()
     ensure_dagster_home(layout)
     os.environ.setdefault("DOUGCHAT_WAREHOUSE", str(layout.root))
-    command = ["dagster", "dev", "-h", args.host, "-p", str(args.port)]
+    # This interpreter, not whatever `dagster` is first on PATH: the code server must import
+    # dougchat_assets from the same environment.
+    command = [sys.executable, "-m", "dagster", "dev", "-h", args.host, "-p", str(args.port)]
     workspace = PROJECT_ROOT / "workspace.yaml"
     command += ["-w", str(workspace)] if workspace.exists() else ["-m", "dougchat_assets.definitions"]
     os.chdir(PROJECT_ROOT if workspace.exists() else Path.cwd())
