@@ -48,6 +48,7 @@ from dougchat_assets.align import (  # noqa: E402
     in_flat_span,
     map_chat_to_audio,
 )
+from dougchat_assets.align.inputs import pair_chat_with_audio  # noqa: E402
 from dougchat_assets.align.simulate import SimConfig, mismatched_inputs, simulate_vod  # noqa: E402
 
 
@@ -251,7 +252,7 @@ def run_demo(params: AlignmentParams, cache: Path) -> None:
         for b_id in ids:
             if a == b_id:
                 continue
-            inp = _swap_chat(loaded[a][0], loaded[b_id][0])
+            inp = pair_chat_with_audio(loaded[a][0], loaded[b_id][0])
             r = estimate_alignment(inp, params)
             e_pass.append(all_passed(evaluate_checks(r, inp.meta.audio_duration_s)))
             e_conf.append(r.confidence)
@@ -261,23 +262,6 @@ def run_demo(params: AlignmentParams, cache: Path) -> None:
     print("  mismatched pairs (chat of one demo VOD, audio of another, same claimed start):")
     print(mismatch_line("estimator", e_pass, e_conf))
     print(mismatch_line("baseline (global xcorr)", b_pass, b_conf))
-
-
-def _swap_chat(chat_from: AlignmentInputs, audio_from: AlignmentInputs) -> AlignmentInputs:
-    """Chat of one VOD, moved so it claims the other's start, with the other's audio."""
-    shift = int(audio_from.meta.started_at_utc_ms or 0) - int(chat_from.meta.started_at_utc_ms or 0)
-    c = chat_from.chat
-    moved = ChatMessages(
-        c.sent_at_utc_ms + shift,
-        c.usable,
-        c.whole_seconds,
-        c.vod_offset_s,
-        c.token_offsets,
-        c.token_ids,
-        c.vocab,
-        c.user_ids,
-    )
-    return AlignmentInputs(audio_from.words, moved, audio_from.energy, audio_from.meta)
 
 
 def main() -> None:

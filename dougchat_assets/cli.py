@@ -40,7 +40,7 @@ def _run(vod_ids: list[str], selection: list[str] | None) -> int:
         print(f"no VOD folders under {layout.incoming_dir}: add one with `dougchat add FOLDER`", file=sys.stderr)
         return 1
     with dg.DagsterInstance.get() as instance:
-        outcomes = materialize_vods(vod_ids, selection, instance, load_definitions())
+        outcomes = materialize_vods(vod_ids, selection, instance, load_definitions(), layout)
     failed = 0
     for outcome in outcomes:
         if outcome.success:

@@ -7,6 +7,7 @@ terminal shows up as materialized in `dougchat dev`.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 import dagster as dg
 
 from dougchat_assets.defs.partitions import vods
+from dougchat_assets.defs.resources import build_resources
 from dougchat_assets.settings import WarehouseLayout
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +34,14 @@ def ensure_dagster_home(layout: WarehouseLayout) -> Path:
     return home
 
 
+@functools.cache
 def load_definitions() -> dg.Definitions:
+    """The code location's definitions, loaded once per process.
+
+    Loading walks defs/ and binds Dagster's process-global load context to the current
+    instance's state storage; loading again after that instance is closed fails, and would
+    redo the same work anyway.
+    """
     from dougchat_assets.definitions import defs
 
     return defs()
@@ -74,6 +83,7 @@ def materialize_vods(
     selection: list[str] | None,
     instance: dg.DagsterInstance,
     definitions: dg.Definitions,
+    layout: WarehouseLayout,
     log_level: str = "WARNING",
 ) -> list[PartitionOutcome]:
     """Materialize the per-VOD assets (or ``selection``) for each VOD, one run per partition."""
@@ -90,7 +100,7 @@ def materialize_vods(
             selection=keys,
             partition_key=vod_id,
             instance=instance,
-            resources=definitions.resources,
+            resources=build_resources(layout),  # this warehouse, whatever the env said at load time
             raise_on_error=False,
             tags={"dougchat/launched_by": "cli"},
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},

@@ -9,7 +9,7 @@ kept (a CSR layout), never the strings themselves.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyarrow as pa
@@ -326,3 +326,14 @@ def transcript_tokens(words: WordTimings) -> tuple[list[str | None], np.ndarray]
     for w, good in zip(words.word, words.ok, strict=True):
         toks.append(word_token(w) if good else None)
     return toks, np.array([t is not None for t in toks], dtype=bool)
+
+
+def pair_chat_with_audio(chat_from: AlignmentInputs, audio_from: AlignmentInputs) -> AlignmentInputs:
+    """One VOD's chat moved to claim the other VOD's start, paired with the other's audio side.
+
+    The worst case for a mismatched export: metadata cannot reveal the mix-up, only content can.
+    """
+    shift = int(audio_from.meta.started_at_utc_ms or 0) - int(chat_from.meta.started_at_utc_ms or 0)
+    moved = replace(chat_from.chat, sent_at_utc_ms=chat_from.chat.sent_at_utc_ms + shift)
+    return AlignmentInputs(audio_from.words, moved, audio_from.energy, audio_from.meta)
+

@@ -51,3 +51,8 @@ class ExportMetadata:
     parser_version: str  # bumped whenever the parser's output changes; recorded in the manifest
     channel: str | None = None
     clock_correction_ms: int = 0
+
+    @classmethod
+    def nothing_known(cls, fmt: ChatFormat, parser_name: str, parser_version: str) -> ExportMetadata:
+        """Text logs (Chatterino, raw IRC) say nothing about the VOD itself."""
+        return cls(fmt, None, None, None, None, parser_name, parser_version)

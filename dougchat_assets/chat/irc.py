@@ -175,12 +175,4 @@ def iter_batches(path: Path, context: ChatContext, batch_size: int) -> Iterator[
 
 def read_metadata(path: Path) -> ExportMetadata:
     """Raw IRC says nothing about the VOD itself."""
-    return ExportMetadata(
-        format=ChatFormat.IRC,
-        video_id=None,
-        title=None,
-        started_at_utc_ms=None,
-        duration_s=None,
-        parser_name=PARSER_NAME,
-        parser_version=PARSER_VERSION,
-    )
+    return ExportMetadata.nothing_known(ChatFormat.IRC, PARSER_NAME, PARSER_VERSION)

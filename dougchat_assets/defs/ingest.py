@@ -75,8 +75,7 @@ def vod_audio(context: dg.AssetExecutionContext, warehouse: WarehouseResource, w
     """The VOD's audio as 16 kHz mono FLAC under warehouse/audio/, with an RMS envelope per 100 ms."""
     vod_id = context.partition_key
     layout = warehouse.layout
-    with warehouse_db.get_connection() as con:
-        summary = ingest_audio(con, layout, vod_id, warehouse.audio_settings)
+    summary = ingest_audio(warehouse_db.get_connection, layout, vod_id, warehouse.audio_settings)
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(layout.root / summary.path)),

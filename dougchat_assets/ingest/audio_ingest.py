@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -33,9 +36,16 @@ class AudioIngestSummary:
 
 
 def ingest_audio(
-    con: duckdb.DuckDBPyConnection, layout: WarehouseLayout, vod_id: str, settings: AudioSettings | None = None
+    connect: Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]],
+    layout: WarehouseLayout,
+    vod_id: str,
+    settings: AudioSettings | None = None,
 ) -> AudioIngestSummary:
-    """Decode (streaming) and replace ``vod_id``'s rows in ``vod_audio``, ``audio_energy`` and the manifest."""
+    """Decode (streaming) and replace ``vod_id``'s rows in ``vod_audio``, ``audio_energy`` and the manifest.
+
+    The decode of a long VOD takes minutes, so the DuckDB connection is opened (``connect``)
+    only for the final write, not held while decoding.
+    """
     settings = settings or AudioSettings()
     vod = inspect_vod_folder(layout.incoming(vod_id))
     decoded = decode_to_flac(
@@ -79,14 +89,15 @@ def ingest_audio(
             "rms_db": decoded.energy_db,
         }
     )
-    replace_rows(
-        con,
-        [
-            TableWrite("vod_audio", audio_row, {"vod_id": vod_id}),
-            TableWrite("audio_energy", energy, {"vod_id": vod_id}),
-            TableWrite("vod_manifest", manifest_table([source_entry, output_entry]), {"vod_id": vod_id, "asset": ASSET}),
-        ],
-    )
+    with connect() as con:
+        replace_rows(
+            con,
+            [
+                TableWrite("vod_audio", audio_row, {"vod_id": vod_id}),
+                TableWrite("audio_energy", energy, {"vod_id": vod_id}),
+                TableWrite("vod_manifest", manifest_table([source_entry, output_entry]), {"vod_id": vod_id, "asset": ASSET}),
+            ],
+        )
     return AudioIngestSummary(
         vod_id=vod_id,
         path=output_entry["path"],

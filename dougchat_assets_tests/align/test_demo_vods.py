@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from dougchat_assets.align.inputs import pair_chat_with_audio
 from dougchat_assets.align import (
     AlignmentInputs,
     ChatMessages,
@@ -91,17 +92,5 @@ def test_demo_vod_meets_targets(vid: str):
 def test_demo_chat_with_another_demo_audio_fails():
     a, _ = _inputs(IDS[0])
     b, _ = _inputs(IDS[-1])
-    shift = int(b.meta.started_at_utc_ms) - int(a.meta.started_at_utc_ms)
-    c = a.chat
-    moved = ChatMessages(
-        c.sent_at_utc_ms + shift,
-        c.usable,
-        c.whole_seconds,
-        c.vod_offset_s,
-        c.token_offsets,
-        c.token_ids,
-        c.vocab,
-        c.user_ids,
-    )
-    r = estimate_alignment(AlignmentInputs(b.words, moved, b.energy, b.meta))
+    r = estimate_alignment(pair_chat_with_audio(a, b))
     assert not all_passed(evaluate_checks(r, b.meta.audio_duration_s))
