@@ -60,7 +60,7 @@ def write_chat(spec: VodSpec, truth: dict, script: list[dict], seed: int, folder
     messages = simulate(plan, seed)
     ctx = ExportContext(spec=spec, started_ms=truth["started_at_utc_ms"], total_s=truth["broadcast_duration_s"], seed=seed)
     lines = WRITERS[spec.chat_format](folder / spec.chat_file, messages, ctx)
-    return message_records(messages, lines, truth["started_at_utc_ms"])
+    return message_records(messages, lines, truth["started_at_utc_ms"], truth["events"])
 
 
 def vod_json(spec: VodSpec, truth: dict) -> dict:

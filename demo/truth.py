@@ -180,8 +180,11 @@ def plan_from_truth(spec: VodSpec, truth: dict, script: list[dict]) -> ChatPlan:
     )
 
 
-def message_records(messages: list[SimMessage], lines: list[int | None], started_ms: int) -> list[dict]:
-    """Per exported message: why it exists and when it was really sent."""
+def message_records(
+    messages: list[SimMessage], lines: list[int | None], started_ms: int, events: list[dict]
+) -> list[dict]:
+    """Per exported message: why it exists, when it was really sent and, for a reaction or an
+    anchor, which spoken line (``script.json`` index) it answers."""
     records = []
     for i, (msg, line) in enumerate(zip(messages, lines)):
         rec = {
@@ -190,6 +193,7 @@ def message_records(messages: list[SimMessage], lines: list[int | None], started
             "t_send_broadcast_s": msg.t_ms / 1000,
             "sent_at_utc_ms": started_ms + msg.t_ms,
             "event": msg.event,
+            "utterance": events[msg.event]["utterance"] if msg.event is not None else None,
             "echo": msg.echo,
             "user": msg.user.login if msg.user is not None else None,
         }

@@ -30,17 +30,28 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def _run(vod_ids: list[str], selection: list[str] | None) -> int:
+    """Per-VOD assets for each VOD (one run per partition), then the cross-VOD assets once."""
     import dagster as dg
 
-    from dougchat_assets.runner import ensure_dagster_home, load_definitions, materialize_vods
+    from dougchat_assets.runner import (
+        UnknownAssetError, ensure_dagster_home, load_definitions, materialize_cross_vod, materialize_vods, split_selection,
+    )
 
     layout = _layout()
     ensure_dagster_home(layout)
-    if not vod_ids:
+    definitions = load_definitions()
+    try:
+        per_vod, cross = split_selection(definitions, selection)
+    except UnknownAssetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if per_vod and not vod_ids:
         print(f"no VOD folders under {layout.incoming_dir}: add one with `dougchat add FOLDER`", file=sys.stderr)
         return 1
     with dg.DagsterInstance.get() as instance:
-        outcomes = materialize_vods(vod_ids, selection, instance, load_definitions(), layout)
+        outcomes = materialize_vods(vod_ids, per_vod, instance, definitions, layout) if per_vod else []
+        if cross:  # INFO: training and evaluation log their progress (steps, loss, tokens/s)
+            outcomes.append(materialize_cross_vod(cross, instance, definitions, layout, log_level="INFO"))
     failed = 0
     for outcome in outcomes:
         if outcome.success:
@@ -81,16 +92,49 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"{registration.status}: {registration.vod_id}")
         vod_ids.append(registration.vod_id)
     _install_demo_references(layout, source.parent, vod_ids)
+    _use_demo_settings(layout, source.parent)
     code = _run(vod_ids, None)
+    venv = Path(sys.executable).parent
     print(
         f"\nWarehouse: {layout.root}\n"
-        f"  DuckDB:  {layout.duckdb_path}  (raw_chat, vods, vod_audio, audio_energy, transcript_segments, transcript_words, vod_manifest)\n"
-        f"  audio:   {layout.audio_dir}/<vod_id>.flac\n"
-        f"  UI:      dougchat dev   (then open http://127.0.0.1:3000)\n"
-        f"  try:     python -c \"import duckdb; print(duckdb.connect('{layout.duckdb_path}', read_only=True)"
-        f".sql('select vod_id, msg_type, count(*) from raw_chat group by all order by all'))\""
+        f"  DuckDB:    {layout.duckdb_path}\n"
+        f"             raw_chat, vods, vod_audio, audio_energy, transcript_segments, transcript_words, offset_curve,\n"
+        f"             alignment_anchors, alignment_uncertain_spans, chat_filter_log, chat_filter_funnel, kept_chat,\n"
+        f"             pairs, splits, split_versions, eval_metrics, quality_checks, vod_manifest\n"
+        f"  audio:     {layout.audio_dir}/<vod_id>.flac\n"
+        f"  plots:     {layout.reports_dir}/alignment/<vod_id>.png\n"
+        f"  datasets:  {layout.datasets_dir}/<split version>/ (Parquet shards, JSONL, manifest.json)\n"
+        f"  adapters:  {layout.models_dir}/<run>/adapter\n"
+        f"  report:    {layout.reports_dir}/eval/<run>/index.html\n"
+        f"  MLflow:    {venv}/mlflow ui --backend-store-uri sqlite:///{layout.mlflow_dir}/mlflow.db   (then http://127.0.0.1:5000)\n"
+        f"  UI:        {venv}/dougchat dev   (then http://127.0.0.1:3000)\n"
+        f"  review:    {venv}/dougchat review   (alignment QA in the browser)\n"
+        f"  trace:     {venv}/dougchat trace <pair_id>   (ids: select pair_id from pairs)\n"
+        f"  generate:  {venv}/dougchat generate --vod demo_03 --at 120\n"
     )
     return code
+
+
+DEMO_HASH_KEY = "dougchat-demo-only-key-not-a-secret"
+
+
+def _use_demo_settings(layout: WarehouseLayout, demo_dir: Path) -> None:
+    """The demo's user-hash key (when none is set) and its settings file (when the warehouse has none).
+
+    The key is public, so demo hashes protect nobody: say so.  Real data needs a secret key.
+    """
+    from dougchat_assets.privacy import HASH_KEY_ENV
+
+    if not os.environ.get(HASH_KEY_ENV):
+        os.environ[HASH_KEY_ENV] = DEMO_HASH_KEY
+        print(f"note: {HASH_KEY_ENV} is not set; using the public demo key (fine for the demo VODs only: "
+              f"set your own secret before ingesting real chat)")
+    settings = demo_dir / "dougchat.toml"
+    if settings.exists() and not layout.settings_path.exists():
+        import shutil
+
+        shutil.copyfile(settings, layout.settings_path)
+        print(f"settings: {layout.settings_path} (the demo's small training and evaluation budget)")
 
 
 def _install_demo_references(layout: WarehouseLayout, demo_dir: Path, vod_ids: list[str]) -> None:
@@ -140,6 +184,92 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_trace(args: argparse.Namespace) -> int:
+    import json
+
+    import duckdb
+
+    from dougchat_assets.dataset.lineage import clip_range, format_lineage
+    from dougchat_assets.dataset.warehouse import trace_pair
+
+    layout = _layout()
+    if not layout.duckdb_path.exists():
+        raise InputError(layout.duckdb_path, "no warehouse here yet: run `dougchat demo` or materialize some VODs")
+    with duckdb.connect(str(layout.duckdb_path), read_only=True) as con:
+        lineage = trace_pair(con, args.pair_id)
+    print(json.dumps(lineage.as_dict(), indent=2, default=str) if args.json else format_lineage(lineage))
+    if args.clip:
+        from dougchat_assets.asr.audio_reader import write_wav_clip
+
+        audio, start, end = clip_range(lineage, layout.root)
+        out = write_wav_clip(audio, start, end, Path(args.clip))
+        print(f"clip: {out} ({end - start:.1f} s of {audio.name} from {start:.2f} s)", file=sys.stderr)
+    return 0
+
+
+def _latest_run_dir(layout: WarehouseLayout) -> Path:
+    """The adapter the last lora_adapter materialization produced (else the newest finished run folder)."""
+    import dagster as dg
+
+    from dougchat_assets.runner import ensure_dagster_home
+
+    ensure_dagster_home(layout)
+    with dg.DagsterInstance.get() as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey("lora_adapter"))
+    entry = event.asset_materialization.metadata.get("run_dir") if event and event.asset_materialization else None
+    if entry is not None:
+        return Path(str(entry.value))
+    finished = sorted(layout.models_dir.glob("*/training.json"), key=lambda p: p.stat().st_mtime)
+    if not finished:
+        raise InputError(layout.models_dir, "no trained adapter: materialize lora_adapter first")
+    return finished[-1].parent
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from dougchat_assets.dataset.config import DatasetConfig
+    from dougchat_assets.dataset.params import filter_preset
+    from dougchat_assets.dataset.toxicity import ToxicityScorer
+    from dougchat_assets.dataset.warehouse import read_context_source
+    from dougchat_assets.model.generate import filter_generated, generate_replies, load_for_inference, moment, snippet_context
+    from dougchat_assets.settings import load_settings_section, validate_vod_id
+
+    layout = _layout()
+    dataset = load_settings_section(layout, "dataset", DatasetConfig)
+    preset = filter_preset(args.preset or dataset.filter_preset)
+    if args.snippet:
+        context = snippet_context(args.snippet, dataset.window)
+        where = "your snippet"
+    else:
+        if args.vod is None or args.at is None:
+            raise InputError("generate", "give --vod and --at SECONDS (audio time), or --snippet TEXT")
+        with duckdb.connect(str(layout.duckdb_path), read_only=True) as con:
+            source = read_context_source(con, validate_vod_id(args.vod), dataset.window)
+        context, _ = moment(source, args.at)
+        where = f"{args.vod} at {args.at:.1f} s"
+    run_dir = Path(args.run) if args.run else _latest_run_dir(layout)
+    loaded = load_for_inference(run_dir)
+    print(f"model: {loaded.base.model_id} + adapter {run_dir.name} ({loaded.precision.device}/{loaded.precision.quantization})",
+          file=sys.stderr)
+    if args.show_context:
+        print("context:\n" + "\n".join("  | " + line for line in context.splitlines()), file=sys.stderr)
+    toxicity = ToxicityScorer().score
+    replies: list[str] = []
+    seed = args.seed
+    while len(replies) < args.n and seed < args.seed + 5:
+        sampled = generate_replies(loaded.model, loaded.tokenizer, context, args.n * 2, temperature=args.temperature,
+                                   top_p=args.top_p, max_new_tokens=args.max_new_tokens, seed=seed)
+        replies += filter_generated(sampled, preset, toxicity=toxicity,
+                                    emote_density=preset.emote_only_keep_rate if args.emote_density is None else args.emote_density,
+                                    seed=seed)
+        seed += 1
+    print(f"{len(replies[: args.n])} replies to {where} (preset {preset.preset}):", file=sys.stderr)
+    for reply in replies[: args.n]:
+        print(reply)
+    return 0
+
+
 def cmd_review(args: argparse.Namespace) -> int:
     from dougchat_assets.review import run_review
 
@@ -175,7 +305,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     mat = sub.add_parser("materialize", help="materialize VOD partitions in-process (same assets as the UI)")
     mat.add_argument("--vod", action="append", help="VOD id (repeatable; default: every incoming VOD)")
-    mat.add_argument("--select", action="append", help="asset key (repeatable; default: the whole per-VOD pipeline)")
+    mat.add_argument(
+        "--select", action="extend", nargs="+",
+        help="asset keys (default: everything). Per-VOD assets run for each --vod (default: every incoming VOD); "
+             "cross-VOD assets (train_split, lora_adapter, eval_report) run once over every VOD present",
+    )
     mat.set_defaults(func=cmd_materialize)
 
     demo = sub.add_parser("demo", help="register the bundled demo VODs and run the pipeline on them")
@@ -187,6 +321,27 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--n", type=int, default=20, help="segments to sample")
     audit.add_argument("--seed", type=int, default=0)
     audit.set_defaults(func=cmd_audit)
+
+    trace = sub.add_parser("trace", help="follow a training pair back to its chat line, transcript, audio and files")
+    trace.add_argument("pair_id")
+    trace.add_argument("--clip", help="write the context's audio range to this WAV file")
+    trace.add_argument("--json", action="store_true", help="print the lineage as JSON")
+    trace.set_defaults(func=cmd_trace)
+
+    gen = sub.add_parser("generate", help="chat replies from the trained adapter to a moment of a VOD or a snippet")
+    gen.add_argument("--vod", help="VOD id (with --at)")
+    gen.add_argument("--at", type=float, help="audio time in seconds: the viewer's position")
+    gen.add_argument("--snippet", help="a transcript snippet instead of a VOD moment")
+    gen.add_argument("-n", type=int, default=5, help="replies to print")
+    gen.add_argument("--temperature", type=float, default=0.9)
+    gen.add_argument("--top-p", type=float, default=0.95)
+    gen.add_argument("--max-new-tokens", type=int, default=24)
+    gen.add_argument("--preset", help="filter preset applied to the samples (default: the dataset's)")
+    gen.add_argument("--emote-density", type=float, help="share of emote-only replies kept (default: the preset's)")
+    gen.add_argument("--run", help="a training run folder under warehouse/models/ (default: the latest lora_adapter)")
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--show-context", action="store_true", help="print the context the model is given")
+    gen.set_defaults(func=cmd_generate)
 
     review = sub.add_parser("review", help="alignment QA: play a VOD beside its aligned chat, nudge and save overrides")
     review.add_argument("--vod", help="start on this VOD (default: a picker)")

@@ -78,6 +78,45 @@ def _failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
     return messages
 
 
+class UnknownAssetError(ValueError):
+    """An asset name the code location does not define (the CLI prints it as one line)."""
+
+
+def split_selection(definitions: dg.Definitions, selection: list[str] | None) -> tuple[list[str], list[str]]:
+    """(per-VOD asset keys, cross-VOD asset keys) of ``selection`` (None = everything, in order)."""
+    per_vod = [k.to_user_string() for k in definitions.resolve_job_def("vod_pipeline").asset_layer.executable_asset_keys]
+    cross = [k.to_user_string() for k in definitions.resolve_job_def("dataset_and_model").asset_layer.executable_asset_keys]
+    if selection is None:
+        return per_vod, cross
+    unknown = [name for name in selection if name not in per_vod and name not in cross]
+    if unknown:
+        raise UnknownAssetError(
+            f"unknown asset(s) {', '.join(unknown)}: choose from {', '.join(per_vod + cross)}"
+        )
+    return [k for k in per_vod if k in selection], [k for k in cross if k in selection]
+
+
+def materialize_cross_vod(
+    keys: list[str],
+    instance: dg.DagsterInstance,
+    definitions: dg.Definitions,
+    layout: WarehouseLayout,
+    log_level: str = "WARNING",
+) -> PartitionOutcome:
+    """Materialize the cross-VOD assets (train_split, lora_adapter, eval_report) in one run."""
+    result = dg.materialize(
+        executable_assets(definitions),
+        selection=keys,
+        instance=instance,
+        resources=build_resources(layout),
+        raise_on_error=False,
+        tags={"dougchat/launched_by": "cli"},
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+    )
+    done = sorted(event.asset_key.to_user_string() for event in result.get_asset_materialization_events())
+    return PartitionOutcome("all VODs", result.success, _failure_messages(result), done)
+
+
 def materialize_vods(
     vod_ids: list[str],
     selection: list[str] | None,

@@ -96,6 +96,20 @@ class WarehouseLayout(BaseModel):
     def dagster_home(self) -> Path:
         return self.root / ".dagster"
 
+    @property
+    def datasets_dir(self) -> Path:
+        """Split versions: one immutable folder each (Parquet shards, JSONL, manifest)."""
+        return self.root / "datasets"
+
+    @property
+    def mlflow_dir(self) -> Path:
+        return self.root / "mlflow"
+
+    @property
+    def settings_path(self) -> Path:
+        """The team's configuration file (optional): presets, splits, model and eval knobs."""
+        return self.root / "dougchat.toml"
+
     def incoming(self, vod_id: str) -> Path:
         return self.incoming_dir / validate_vod_id(vod_id)
 
@@ -105,3 +119,27 @@ class WarehouseLayout(BaseModel):
     def ensure(self) -> None:
         for folder in (self.root, self.incoming_dir, self.audio_dir):
             folder.mkdir(parents=True, exist_ok=True)
+
+
+def load_settings_section(layout: WarehouseLayout, section: str, model: type[BaseModel]) -> BaseModel:
+    """``[section]`` of ``<warehouse>/dougchat.toml`` validated into ``model`` (defaults when absent).
+
+    A wrong value names the file and the dotted field, e.g. ``dataset.window.transcript_s``.
+    """
+    import tomllib
+
+    from pydantic import ValidationError
+
+    path = layout.settings_path
+    raw: dict = {}
+    if path.exists():
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as error:
+            raise InputError(path, f"not valid TOML: {error}") from None
+    try:
+        return model.model_validate(raw.get(section, {}))
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join([section, *(str(part) for part in first["loc"])])
+        raise InputError(path, first["msg"], field=where) from None

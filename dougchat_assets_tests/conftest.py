@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from dougchat_assets.settings import WarehouseLayout
 __all__ = ["write_tone_audio"]
 
 STARTED = datetime(2026, 3, 2, 19, 0, 0, tzinfo=timezone.utc)
+# clean_pairs hashes users with a keyed HMAC; tests use a throw-away key (never a real one)
+os.environ.setdefault("DOUGCHAT_HASH_KEY", "tests-only-key-0123456789abcdef")
 
 
 @pytest.fixture
@@ -85,3 +88,21 @@ def make_vod_folder(
 @pytest.fixture
 def vod_folder(tmp_path: Path) -> Path:
     return make_vod_folder(tmp_path / "src" / "vod_a")
+
+
+@pytest.fixture(autouse=True)
+def _forget_dagster_state_storage():
+    """Make every test start without a Dagster defs-state storage in scope.
+
+    Entering a DagsterInstance puts its state storage in a process-wide context variable; a
+    materialization later reads it through a weak reference to that instance.  When a test's
+    instance has been closed and collected but the variable still names its storage (exits
+    out of order), the next test's materialize fails with "Attempted to resolve undefined
+    DagsterInstance weakref" — depending on garbage-collection timing, i.e. flakily.  Nothing
+    here uses defs state, so no storage in scope is always right.
+    """
+    from dagster._core.storage.defs_state.base import _current_storage
+
+    _current_storage.set(None)
+    yield
+    _current_storage.set(None)

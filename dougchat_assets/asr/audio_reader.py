@@ -9,6 +9,7 @@ are identical whether it is read alone or as part of a full decode (resume relie
 
 from __future__ import annotations
 
+import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ import av
 import numpy as np
 
 from dougchat_assets.errors import InputError
+from dougchat_assets.fileio import atomic_path
 
 SAMPLE_RATE = 16_000
 
@@ -89,6 +91,20 @@ def read_window(path: Path, start_s: float, end_s: float) -> np.ndarray:
             if frame_end >= last:
                 break
     return out[: filled_to - first]
+
+
+def write_wav_clip(path: Path, start_s: float, end_s: float, out: Path) -> Path:
+    """Write [start_s, end_s) of ``path`` as 16-bit mono WAV at ``out`` (atomically): audit
+    clips, `dougchat trace --clip` and the eval report's players.  Only the range is decoded."""
+    samples = read_window(path, max(0.0, start_s), max(start_s, end_s))
+    pcm = np.clip(np.round(samples * 32768.0), -32768, 32767).astype("<i2")
+    with atomic_path(out) as tmp:
+        with wave.open(str(tmp), "wb") as handle:
+            handle.setnchannels(1)
+            handle.setsampwidth(2)
+            handle.setframerate(SAMPLE_RATE)
+            handle.writeframes(pcm.tobytes())
+    return out
 
 
 def iter_pcm16_blocks(path: Path, block_samples: int) -> Iterator[np.ndarray]:

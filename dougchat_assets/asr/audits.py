@@ -13,17 +13,14 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import wave
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-import numpy as np
-
-from dougchat_assets.asr.audio_reader import SAMPLE_RATE, read_window
+from dougchat_assets.asr.audio_reader import write_wav_clip
 from dougchat_assets.errors import InputError
-from dougchat_assets.fileio import atomic_path, atomic_write_text
+from dougchat_assets.fileio import atomic_write_text
 
 AUDIT_FIELDS = ("vod_id", "segment_id", "start_s", "end_s", "clip", "hypothesis", "reference")
 
@@ -76,14 +73,7 @@ def write_audit_clips(
     lines = []
     for segment in sample:
         clip_name = f"{segment.segment_id}.wav"
-        samples = read_window(audio_path, max(0.0, segment.start_s - pad_s), segment.end_s + pad_s)
-        pcm = np.clip(np.round(samples * 32768.0), -32768, 32767).astype("<i2")
-        with atomic_path(out_dir / clip_name) as tmp:
-            with wave.open(str(tmp), "wb") as handle:
-                handle.setnchannels(1)
-                handle.setsampwidth(2)
-                handle.setframerate(SAMPLE_RATE)
-                handle.writeframes(pcm.tobytes())
+        write_wav_clip(audio_path, max(0.0, segment.start_s - pad_s), segment.end_s + pad_s, out_dir / clip_name)
         line = AuditLine(vod_id, segment.segment_id, segment.start_s, segment.end_s, clip_name, segment.text, None)
         lines.append(line.to_json())
     target = out_dir / "audit.jsonl"

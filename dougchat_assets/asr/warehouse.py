@@ -21,6 +21,7 @@ from dougchat_assets.errors import InputError
 from dougchat_assets.ingest.manifest import file_entry, manifest_table, record_entry
 from dougchat_assets.settings import WarehouseLayout
 from dougchat_assets.store import TableWrite, replace_rows
+from dougchat_assets.store.checks import ERROR, WARN, CheckRecord, check_table
 
 ASSET = "transcripts"
 # Words whose middle lies this close outside an audited range still count as inside it:
@@ -112,6 +113,47 @@ def _rows(vod_id: str, items: list) -> list[dict]:
     return rows
 
 
+@dataclass(frozen=True)
+class TranscriptThresholds:
+    """Gates of the transcripts asset's blocking checks."""
+
+    max_wer: float = 0.25
+    max_low_quality_share: float = 0.25
+
+
+def transcript_checks(
+    vod_id: str, audit: AuditScore, low_share: float, result: TranscriptResult, thresholds: TranscriptThresholds
+) -> list[CheckRecord]:
+    """audited_wer (WARN, not pass, when nothing is audited), low_quality_share, model_checksum_recorded."""
+    wer = audit.wer
+    return [
+        CheckRecord(
+            "audited_wer",
+            passed=wer is not None and wer.wer <= thresholds.max_wer,
+            value=wer.wer if wer is not None else None,
+            threshold=thresholds.max_wer,
+            description=(
+                f"WER {wer.wer:.3f} on {audit.lines} audited lines" if wer is not None
+                else f"no filled audits: run `dougchat audit {vod_id}` and fill in the references"
+            ),
+            severity=ERROR if wer is not None else WARN,
+        ),
+        CheckRecord(
+            "low_quality_share",
+            passed=low_share <= thresholds.max_low_quality_share,
+            value=round(low_share, 4),
+            threshold=thresholds.max_low_quality_share,
+            description="share of transcribed time flagged low-confidence / hallucination / non-speech",
+        ),
+        CheckRecord(
+            "model_checksum_recorded",
+            passed=bool(result.model.sha256),
+            value=result.model.sha256,
+            description="the ASR model's checksum is in the manifest, written with the transcript",
+        ),
+    ]
+
+
 @dataclass
 class TranscriptSummary:
     vod_id: str
@@ -123,6 +165,7 @@ class TranscriptSummary:
     audit: AuditScore
     params: dict
     timings_s: dict[str, float]
+    checks: list[CheckRecord] = field(default_factory=list)
 
 
 def low_quality_share(result: TranscriptResult) -> float:
@@ -133,11 +176,18 @@ def low_quality_share(result: TranscriptResult) -> float:
 
 
 def write_transcripts(
-    con: duckdb.DuckDBPyConnection, layout: WarehouseLayout, vod_id: str, audio: VodAudioRef, result: TranscriptResult
+    con: duckdb.DuckDBPyConnection,
+    layout: WarehouseLayout,
+    vod_id: str,
+    audio: VodAudioRef,
+    result: TranscriptResult,
+    thresholds: TranscriptThresholds = TranscriptThresholds(),
 ) -> TranscriptSummary:
-    """Replace the VOD's transcript rows and manifest entries in one transaction."""
+    """Replace the VOD's transcript rows, manifest entries and check outcomes in one transaction."""
     audit_file = audits_path(layout, vod_id)
     audit = score_audits(load_audits(audit_file), result) if audit_file.exists() else AuditScore(0, None)
+    low_share = low_quality_share(result)
+    checks = transcript_checks(vod_id, audit, low_share, result, thresholds)
     entries = [
         file_entry(vod_id, ASSET, "audio_input", audio.path, layout.root, sha256=audio.sha256),
         record_entry(vod_id, ASSET, "asr_model", {"model_id": result.model.model_id, "sha256": result.model.sha256, "path": str(result.model.path)}),
@@ -153,6 +203,7 @@ def write_transcripts(
             TableWrite("transcript_segments", pa.Table.from_pylist(segments) if segments else [], {"vod_id": vod_id}),
             TableWrite("transcript_words", pa.Table.from_pylist(words) if words else [], {"vod_id": vod_id}),
             TableWrite("vod_manifest", manifest_table(entries), {"vod_id": vod_id, "asset": ASSET}),
+            TableWrite("quality_checks", check_table(vod_id, ASSET, checks), {"vod_id": vod_id, "asset": ASSET}),
         ],
     )
     return TranscriptSummary(
@@ -160,9 +211,10 @@ def write_transcripts(
         segments=len(segments),
         words=len(words),
         flags=result.flag_counts(),
-        low_quality_share=low_quality_share(result),
+        low_quality_share=low_share,
         speech_s=result.speech_s,
         audit=audit,
         params=result.params,
         timings_s=result.timings_s,
+        checks=checks,
     )

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from dougchat_assets.defs.checks import check_results
 from dougchat_assets.defs.ingest import raw_chat
 from dougchat_assets.defs.partitions import vods
 from dougchat_assets.defs.resources import WarehouseDuckDB, WarehouseResource
@@ -45,14 +46,7 @@ def offset_curve(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     with warehouse_db.get_connection() as con:
         write_offset_curve(con, layout, vod_id, outcome, plot)
     result = outcome.result
-    checks = [
-        dg.AssetCheckResult(
-            check_name=name,
-            passed=bool(check.passed),
-            metadata={"value": check.value, "threshold": str(check.threshold), "description": check.description},
-        )
-        for name, check in outcome.checks.items()
-    ]
+    checks = check_results(outcome.check_records, vod_id)
     return dg.MaterializeResult(
         metadata={
             "knots": len(result.knots),
@@ -64,6 +58,7 @@ def offset_curve(context: dg.AssetExecutionContext, warehouse: WarehouseResource
             "source": "override" if outcome.override_file else "estimate",
             "method": result.method,
             "plot": dg.MetadataValue.path(str(plot)),
+            "uncertain_spans": len(result.uncertain_spans),
             "source_fingerprint": folder_fingerprint(layout.incoming(vod_id)),
         },
         check_results=checks,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,6 +46,12 @@ class AsrResource(dg.ConfigurableResource):
     max_wer: float = 0.25
     max_low_quality_share: float = 0.25
 
+    @property
+    def thresholds(self):
+        from dougchat_assets.asr.warehouse import TranscriptThresholds
+
+        return TranscriptThresholds(max_wer=self.max_wer, max_low_quality_share=self.max_low_quality_share)
+
     def asr_config(self, layout: WarehouseLayout):
         from dougchat_assets.asr.config import AsrConfig
 
@@ -76,6 +83,61 @@ class WarehouseDuckDB(DuckDBResource):
                 con.close()
 
 
+class DatasetResource(dg.ConfigurableResource):
+    """The dataset stage's configuration: ``[dataset]`` of ``<warehouse>/dougchat.toml``.
+
+    ``filter_preset`` set here (e.g. from the launchpad) wins over the file's preset.
+    """
+
+    filter_preset: str | None = None
+
+    def config(self, layout: WarehouseLayout):
+        from dougchat_assets.dataset.config import DatasetConfig
+        from dougchat_assets.settings import load_settings_section
+
+        config = load_settings_section(layout, "dataset", DatasetConfig)
+        if self.filter_preset and self.filter_preset != config.filter_preset:
+            config = config.model_copy(update={"filter_preset": self.filter_preset})
+            config.filters  # validates the preset name now, naming it if unknown
+        return config
+
+
+class ModelResource(dg.ConfigurableResource):
+    """Base model, precision, training and evaluation: ``[model]`` and ``[eval]`` of
+    ``<warehouse>/dougchat.toml``; ``base_model_path`` set here wins over the file."""
+
+    base_model_path: str | None = None
+
+    def model_settings(self, layout: WarehouseLayout):
+        from dougchat_assets.model.config import ModelConfig
+        from dougchat_assets.settings import load_settings_section
+
+        config = load_settings_section(layout, "model", ModelConfig)
+        if self.base_model_path:
+            config = config.model_copy(update={"base_model_path": self.base_model_path})
+        return config
+
+    def eval_settings(self, layout: WarehouseLayout):
+        from dougchat_assets.model.config import EvalConfig
+        from dougchat_assets.settings import load_settings_section
+
+        return load_settings_section(layout, "eval", EvalConfig)
+
+
+class MlflowResource(dg.ConfigurableResource):
+    """Where training runs are tracked: a sqlite store under the warehouse unless a URI is given."""
+
+    tracking_uri: str | None = None
+    experiment: str = "dougchat"
+
+    def target(self, layout: WarehouseLayout):
+        from dougchat_assets.model.tracking import default_tracking_uri
+        from dougchat_assets.model.training import TrackingTarget
+
+        uri = self.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri(layout.mlflow_dir)
+        return TrackingTarget(uri, self.experiment, layout.mlflow_dir / "artifacts")
+
+
 def build_resources(layout: WarehouseLayout) -> dict[str, object]:
     """The resource set for a warehouse (used by the code location, the CLI and the tests)."""
     layout.ensure()
@@ -83,6 +145,9 @@ def build_resources(layout: WarehouseLayout) -> dict[str, object]:
         "warehouse": WarehouseResource(root=str(layout.root)),
         "warehouse_db": WarehouseDuckDB(database=str(layout.duckdb_path)),
         "asr": AsrResource(),
+        "dataset": DatasetResource(),
+        "model": ModelResource(),
+        "mlflow": MlflowResource(),
     }
 
 

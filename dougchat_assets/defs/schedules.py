@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from dougchat_assets.defs.jobs import PER_VOD_ASSETS, vod_pipeline
+from dougchat_assets.defs.jobs import FINGERPRINTED_ASSETS, vod_pipeline
 from dougchat_assets.defs.partitions import vods
 from dougchat_assets.defs.resources import WarehouseResource
 from dougchat_assets.ingest.incoming import scan_incoming, stale_partitions
@@ -33,7 +33,7 @@ def backfill_stale_vods(context: dg.ScheduleEvaluationContext, warehouse: Wareho
     found = scan_incoming(warehouse.layout.incoming_dir).fingerprints
     recorded = {
         assets_def.key.to_user_string(): latest_fingerprints(context.instance, assets_def.key, partitions)
-        for assets_def in PER_VOD_ASSETS
+        for assets_def in FINGERPRINTED_ASSETS
     }
     todo = stale_partitions(found, partitions, recorded)
     if not todo:

@@ -6,6 +6,7 @@ connection is opened only to read the audio reference and to write the result.
 
 import dagster as dg
 
+from dougchat_assets.defs.checks import check_results
 from dougchat_assets.defs.ingest import vod_audio
 from dougchat_assets.defs.partitions import vods
 from dougchat_assets.defs.resources import AsrResource, WarehouseDuckDB, WarehouseResource
@@ -40,35 +41,12 @@ def transcripts(
         audio = vod_audio_ref(con, layout, vod_id)
     result = transcribe_file(audio.path, config=asr.asr_config(layout), work_dir=layout.work_dir / "asr" / vod_id)
     with warehouse_db.get_connection() as con:
-        summary = write_transcripts(con, layout, vod_id, audio, result)
-        recorded = con.execute(
-            "SELECT count(*) FROM vod_manifest WHERE vod_id = ? AND asset = 'transcripts' AND role = 'asr_model'"
-            " AND json_extract_string(details, '$.sha256') IS NOT NULL",
-            [vod_id],
-        ).fetchone()[0]
+        summary = write_transcripts(con, layout, vod_id, audio, result, asr.thresholds)
     wer = summary.audit.wer
-    checks = [
-        dg.AssetCheckResult(
-            check_name="audited_wer",
-            passed=wer is not None and wer.wer <= asr.max_wer,
-            severity=dg.AssetCheckSeverity.ERROR if wer is not None else dg.AssetCheckSeverity.WARN,
-            description=None if wer is not None else f"no filled audits: run `dougchat audit {vod_id}` and fill in the references",
-            metadata={
-                "wer": wer.wer if wer else "not audited",
-                "threshold": asr.max_wer,
-                "audited_lines": summary.audit.lines,
-                "worst": dg.MetadataValue.json(summary.audit.worst),
-            },
-        ),
-        dg.AssetCheckResult(
-            check_name="low_quality_share",
-            passed=summary.low_quality_share <= asr.max_low_quality_share,
-            metadata={"share": round(summary.low_quality_share, 4), "threshold": asr.max_low_quality_share,
-                      "flags": dg.MetadataValue.json(summary.flags)},
-        ),
-        dg.AssetCheckResult(check_name="model_checksum_recorded", passed=recorded == 1,
-                            metadata={"model_sha256": result.model.sha256}),
-    ]
+    checks = check_results(
+        summary.checks, vod_id,
+        extra={"audited_wer": {"audited_lines": summary.audit.lines, "worst": dg.MetadataValue.json(summary.audit.worst)}},
+    )
     decode_s = summary.timings_s.get("total", 0.0)
     return dg.MaterializeResult(
         metadata={

@@ -121,6 +121,110 @@ TABLES: dict[str, str] = {
         weight DOUBLE,
         residual_s DOUBLE
     """,
+    # Chat-time ranges whose audio time the curve cannot vouch for: sent during an ad cut
+    # ("cut"), near a cut the echoes cannot place ("cut_position"), or flagged by a reviewer.
+    "alignment_uncertain_spans": """
+        vod_id VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        start_utc_ms BIGINT NOT NULL,
+        end_utc_ms BIGINT NOT NULL,
+        max_error_s DOUBLE
+    """,
+    # Every asset check outcome, written in the same transaction as the rows it judges, so a
+    # later stage (or a person with SQL) can tell whether a partition may be trusted.
+    "quality_checks": """
+        vod_id VARCHAR NOT NULL,
+        asset VARCHAR NOT NULL,
+        check_name VARCHAR NOT NULL,
+        passed BOOLEAN NOT NULL,
+        severity VARCHAR NOT NULL,     -- ERROR (blocking) | WARN
+        value VARCHAR,                 -- JSON
+        threshold VARCHAR,             -- JSON
+        description VARCHAR
+    """,
+    # Every chat message a filter dropped, down-weighted or rewrote, with the step and why.
+    "chat_filter_log": """
+        vod_id VARCHAR NOT NULL,
+        msg_id VARCHAR NOT NULL,
+        step VARCHAR NOT NULL,
+        action VARCHAR NOT NULL,       -- drop | downweight | collapse
+        reason VARCHAR NOT NULL
+    """,
+    # Messages in -> out per filter step and VOD (the funnel), in step order.
+    "chat_filter_funnel": """
+        vod_id VARCHAR NOT NULL,
+        step_index INTEGER NOT NULL,
+        step VARCHAR NOT NULL,
+        messages_in BIGINT NOT NULL,
+        dropped BIGINT NOT NULL,
+        downweighted BIGINT NOT NULL,
+        collapsed BIGINT NOT NULL,
+        messages_out BIGINT NOT NULL
+    """,
+    # The chat lines that passed the filters (reply text as kept, e.g. an emote wall collapsed):
+    # what a context quotes, so generation rebuilds exactly the contexts training saw.
+    "kept_chat": """
+        vod_id VARCHAR NOT NULL,
+        position INTEGER NOT NULL,     -- order of the lines as contexts were built (ties in send time)
+        msg_id VARCHAR NOT NULL,
+        sent_at_utc_ms BIGINT NOT NULL,
+        reply VARCHAR NOT NULL,
+        weight DOUBLE NOT NULL,
+        is_emote_only BOOLEAN NOT NULL
+    """,
+    # (context -> chat reply) training pairs with their provenance; built with prompt.py.
+    "pairs": """
+        pair_id VARCHAR NOT NULL,
+        vod_id VARCHAR NOT NULL,
+        msg_id VARCHAR NOT NULL,       -- joins raw_chat.msg_id
+        variant VARCHAR NOT NULL,      -- "orig", or "jitter<k>" (training-only augmented copy)
+        user_hash VARCHAR NOT NULL,    -- keyed HMAC of the user (never the name)
+        sent_at_utc_ms BIGINT NOT NULL,
+        viewer_audio_s DOUBLE NOT NULL,  -- where the viewer's stream was (curve(sent) - latency)
+        audio_start_s DOUBLE NOT NULL, -- the transcript window the context shows
+        audio_end_s DOUBLE NOT NULL,
+        segment_ids VARCHAR[] NOT NULL,
+        chat_context_msg_ids VARCHAR[] NOT NULL,
+        context VARCHAR NOT NULL,      -- the rendered text the model sees (user turn)
+        reply VARCHAR NOT NULL,
+        weight DOUBLE NOT NULL,
+        is_emote_only BOOLEAN NOT NULL,
+        approx_tokens INTEGER NOT NULL,
+        curve_version VARCHAR NOT NULL,
+        curve_segment INTEGER,
+        curve_confidence DOUBLE,
+        filter_preset VARCHAR NOT NULL,
+        filter_params_hash VARCHAR NOT NULL,
+        window_params_hash VARCHAR NOT NULL,
+        prompt_version VARCHAR NOT NULL
+    """,
+    # One row per (split version, VOD): which split the whole VOD went to.  Never overwritten.
+    "splits": """
+        split_version VARCHAR NOT NULL,
+        vod_id VARCHAR NOT NULL,
+        split VARCHAR NOT NULL,        -- train | validation | test | excluded
+        pairs BIGINT NOT NULL,
+        weight_sum DOUBLE NOT NULL,
+        balance_factor DOUBLE NOT NULL,
+        reason VARCHAR
+    """,
+    "split_versions": """
+        split_version VARCHAR PRIMARY KEY,
+        manifest_path VARCHAR NOT NULL,
+        manifest_sha256 VARCHAR NOT NULL,
+        params_hash VARCHAR NOT NULL,
+        n_vods INTEGER NOT NULL,
+        n_pairs BIGINT NOT NULL
+    """,
+    # Long-form evaluation metrics of a trained adapter and its base on held-out VODs.
+    "eval_metrics": """
+        split_version VARCHAR NOT NULL,
+        run_id VARCHAR NOT NULL,       -- the lora_adapter's MLflow run
+        vod_id VARCHAR NOT NULL,       -- a test VOD, or "all"
+        model VARCHAR NOT NULL,        -- base | adapter
+        metric VARCHAR NOT NULL,
+        value DOUBLE
+    """,
 }
 
 

@@ -157,6 +157,7 @@ def test_message_records_are_complete_and_in_send_order(vod_id):
     for m in msgs:
         assert m["sent_at_utc_ms"] == round(_chat_ms(gt, m["t_send_broadcast_s"]))
         assert (m["event"] is not None) == (m["kind"] in ("reaction", "anchor"))
+        assert m["utterance"] == (gt["events"][m["event"]]["utterance"] if m["event"] is not None else None)
     rate = len(msgs) / gt["broadcast_duration_s"]
     assert 1.0 <= rate <= 4.0, f"{rate:.2f} msg/s"
 

@@ -6,53 +6,38 @@ downloads a browser, which cannot work offline).
 
 from __future__ import annotations
 
-import shutil
 import tomllib
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from dougchat_assets.review import serve
 from dougchat_assets.review.curve import Knot, map_audio_to_chat, map_chat_to_audio
 from dougchat_assets.review.overrides import override_path
+from dougchat_assets_tests.browser import chromium
 from dougchat_assets_tests.review.conftest import ReviewWarehouse
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
 pytestmark = pytest.mark.browser
-
-CHROMIUM = shutil.which("chromium")
-try:
-    from playwright.sync_api import Page, sync_playwright
-except ImportError:  # pragma: no cover - depends on the machine
-    sync_playwright = None
-
-ARGS = [
-    "--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync", "--autoplay-policy=no-user-gesture-required",
-]
 
 
 @pytest.fixture
 def page(warehouse: ReviewWarehouse) -> Iterator[Page]:
-    if CHROMIUM is None:
-        pytest.skip("no chromium binary on PATH (Debian: apt-get install -y chromium)")
-    if sync_playwright is None:
-        pytest.skip("playwright is not installed (pip install playwright; do not run `playwright install`)")
     server = serve(warehouse.layout, None).start()
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            try:
-                # bypass_csp: the page forbids eval, which is how playwright runs the checks below.
-                tab = browser.new_page(viewport={"width": 1280, "height": 860}, bypass_csp=True)
-                tab.set_default_timeout(10_000)
-                tab.audio_statuses = []  # type: ignore[attr-defined]
-                tab.on("response", lambda r: tab.audio_statuses.append(r.status) if "/audio/" in r.url else None)
-                tab.errors = []  # type: ignore[attr-defined]
-                tab.on("pageerror", lambda e: tab.errors.append(str(e)))
-                tab.goto(server.url)
-                yield tab
-            finally:
-                browser.close()
+        with chromium() as browser:
+            # bypass_csp: the page forbids eval, which is how playwright runs the checks below.
+            tab = browser.new_page(viewport={"width": 1280, "height": 860}, bypass_csp=True)
+            tab.set_default_timeout(10_000)
+            tab.audio_statuses = []  # type: ignore[attr-defined]
+            tab.on("response", lambda r: tab.audio_statuses.append(r.status) if "/audio/" in r.url else None)
+            tab.errors = []  # type: ignore[attr-defined]
+            tab.on("pageerror", lambda e: tab.errors.append(str(e)))
+            tab.goto(server.url)
+            yield tab
     finally:
         server.shutdown()
 
