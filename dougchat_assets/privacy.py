@@ -122,10 +122,13 @@ def scrub_mentions(texts: pa.Array | pa.ChunkedArray, logins: set[str]) -> pa.Ar
     rows = _rows_with_handles(out, handles)
     if not len(rows):
         return out
-    values = out.to_pylist()
-    for i in rows.tolist():
-        values[i] = _TOKEN.sub(lambda m: "@user" if m.group(0).lower() in handles else m.group(0), values[i])
-    return pa.array(values, pa.string())
+    fixed = [
+        _TOKEN.sub(lambda m: "@user" if m.group(0).lower() in handles else m.group(0), text)
+        for text in out.take(pa.array(rows)).to_pylist()
+    ]
+    mask = np.zeros(len(out), dtype=bool)
+    mask[rows] = True
+    return pc.replace_with_mask(out.cast(pa.string()), pa.array(mask), pa.array(fixed, pa.string()))
 
 
 def count_handle_mentions(texts: pa.Array | pa.ChunkedArray, logins: set[str]) -> int:

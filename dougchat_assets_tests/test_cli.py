@@ -91,3 +91,19 @@ def test_audit_writes_a_reproducible_sample_of_clips(warehouse: Path, tmp_path: 
     assert main(["audit", "vod_speech", "--n", "2"]) == 0
     assert [json.loads(line) for line in template.read_text().splitlines()] == first
     assert main(["audit", "no_such_vod"]) == 2
+
+
+def test_unknown_asset_is_one_line_and_cross_vod_assets_need_no_vod(warehouse: Path, capsys) -> None:
+    assert main(["materialize", "--select", "train_split", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown asset(s) nope" in err and "train_split" in err
+    # cross-VOD assets run once over what exists: with no VOD built yet, train_split says what is missing
+    assert main(["materialize", "--select", "train_split"]) == 1
+    assert "no VOD has clean_pairs yet" in capsys.readouterr().err
+
+
+def test_trace_and_generate_explain_what_is_missing(warehouse: Path, capsys) -> None:
+    assert main(["trace", "abc"]) == 2
+    assert "no warehouse here yet" in capsys.readouterr().err
+    assert main(["generate", "--vod", "demo_01"]) == 2
+    assert "give --vod and --at SECONDS" in capsys.readouterr().err

@@ -126,10 +126,14 @@ def _unit_hash(keys: Sequence[str], salt: str) -> np.ndarray:
     The first 8 bytes of blake2b("salt\\0key") as a big-endian integer over 2**64; the digests
     are joined and read as one numpy array (an int per key cost as much as the hash).
     """
-    prefix = f"{salt}\0".encode()
-    blake2b = hashlib.blake2b
-    digests = b"".join([blake2b(prefix + k.encode(), digest_size=8).digest() for k in keys])
-    return np.frombuffer(digests, dtype=">u8").astype(np.float64) / 2.0**64
+    fresh = hashlib.blake2b(f"{salt}\0".encode(), digest_size=8).copy  # the salt hashed once, its state copied per key
+
+    def digest(key: str) -> bytes:
+        state = fresh()
+        state.update(key.encode())
+        return state.digest()
+
+    return np.frombuffer(b"".join([digest(k) for k in keys]), dtype=">u8").astype(np.float64) / 2.0**64
 
 
 def pair_id(vod_id: str, msg_id: str, variant: str) -> str:

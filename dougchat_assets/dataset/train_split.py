@@ -19,6 +19,7 @@ from dougchat_assets.dataset.split import SPLITS, VodPairs, assign_splits, balan
 from dougchat_assets.dataset.warehouse import read_vod_pairs, split_exists, vod_provenance, write_split
 from dougchat_assets.errors import InputError
 from dougchat_assets.prompt import PROMPT_VERSION, SYSTEM_PROMPT
+from dougchat_assets.store import ensure_schema
 
 USAGE = (
     "Chat messages are user content from Twitch: every user is replaced by a keyed HMAC (key held outside the "
@@ -61,6 +62,7 @@ def vods_with_pairs(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def build_train_split(con: duckdb.DuckDBPyConnection, datasets_dir: Path, config: DatasetConfig,
                       vod_ids: list[str] | None = None) -> SplitOutcome:
+    ensure_schema(con)  # a fresh warehouse: "no VOD has pairs" rather than a missing-table error
     ids = vod_ids if vod_ids is not None else vods_with_pairs(con)
     if not ids:
         raise InputError("clean_pairs", "no VOD has clean_pairs yet: materialize clean_pairs for at least one VOD")

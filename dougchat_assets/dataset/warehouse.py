@@ -18,6 +18,7 @@ from dougchat_assets.dataset.pairs import ContextSource, CurveKnot, Span, VodDat
 from dougchat_assets.dataset.split import VodPairs
 from dougchat_assets.dataset.lineage import PairLineage
 from dougchat_assets.errors import InputError
+from dougchat_assets.privacy import scrub_mentions
 from dougchat_assets.prompt import WindowParams
 from dougchat_assets.ingest.manifest import manifest_table, record_entry
 from dougchat_assets.store import TableWrite, replace_rows
@@ -66,6 +67,13 @@ def read_vod_dataset(con: duckdb.DuckDBPyConnection, vod_id: str) -> tuple[VodDa
         " WHERE vod_id = ? AND s.quality = 'ok' ORDER BY w.start_s, s.start_s, w.word_index",
         params=[vod_id],
     ).to_arrow_table()
+    # The streamer reads chatters' names aloud ("thanks bob_42 for the sub"): a handle in the
+    # transcript is a username too.  Scrubbed here, on the one read path that pair building,
+    # generation and evaluation share, so their contexts stay identical.
+    logins = {r[0] for r in con.execute(
+        "SELECT DISTINCT lower(user_login) FROM raw_chat WHERE vod_id = ? AND user_login IS NOT NULL", [vod_id]
+    ).fetchall()}
+    words = words.set_column(words.schema.get_field_index("word"), "word", scrub_mentions(words.column("word"), logins))
     return VodDataset(vod_id, float(duration[0]), knots, spans, words), {}
 
 
@@ -243,6 +251,10 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[dict]:
 
 
 def trace_pair(con: duckdb.DuckDBPyConnection, pair_id: str) -> PairLineage:
+    try:
+        con.execute("SELECT 1 FROM pairs LIMIT 0")
+    except duckdb.CatalogException:
+        raise InputError("pairs", "the warehouse has no pairs yet: materialize clean_pairs first", field="pair_id") from None
     pairs = _rows(
         con,
         "SELECT pair_id, vod_id, msg_id, variant, user_hash, sent_at_utc_ms, viewer_audio_s, audio_start_s, audio_end_s,"
