@@ -33,6 +33,7 @@ def _run(vod_ids: list[str], selection: list[str] | None) -> int:
     """Per-VOD assets for each VOD (one run per partition), then the cross-VOD assets once."""
     import dagster as dg
 
+    from dougchat_assets.defs.runs import fail_dead_runs
     from dougchat_assets.runner import (
         UnknownAssetError, ensure_dagster_home, load_definitions, materialize_cross_vod, materialize_vods, split_selection,
     )
@@ -49,6 +50,8 @@ def _run(vod_ids: list[str], selection: list[str] | None) -> int:
         print(f"no VOD folders under {layout.incoming_dir}: add one with `dougchat add FOLDER`", file=sys.stderr)
         return 1
     with dg.DagsterInstance.get() as instance:
+        for run_id in fail_dead_runs(instance):
+            print(f"marked run {run_id} failed: its process is gone (killed or crashed)", file=sys.stderr)
         outcomes = materialize_vods(vod_ids, per_vod, instance, definitions, layout) if per_vod else []
         if cross:  # INFO: training and evaluation log their progress (steps, loss, tokens/s)
             outcomes.append(materialize_cross_vod(cross, instance, definitions, layout, log_level="INFO"))
@@ -278,10 +281,16 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
+    import dagster as dg
+
+    from dougchat_assets.defs.runs import fail_dead_runs
     from dougchat_assets.runner import PROJECT_ROOT, ensure_dagster_home
 
     layout = _layout()
     ensure_dagster_home(layout)
+    with dg.DagsterInstance.get() as instance:
+        for run_id in fail_dead_runs(instance):
+            print(f"marked run {run_id} failed: its process is gone (killed or crashed)", file=sys.stderr)
     os.environ.setdefault("DOUGCHAT_WAREHOUSE", str(layout.root))
     # This interpreter, not whatever `dagster` is first on PATH: the code server must import
     # dougchat_assets from the same environment.

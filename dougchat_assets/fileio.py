@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from dougchat_assets.faults import fault_point
+
 _BLOCK = 1 << 20
 
 
@@ -41,6 +43,7 @@ def atomic_path(final: Path, suffix: str | None = None) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        fault_point(f"rename:{final.name}")  # written, not yet in place
         os.replace(tmp, final)
     finally:
         if tmp.exists():

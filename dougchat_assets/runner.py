@@ -17,6 +17,7 @@ import dagster as dg
 
 from dougchat_assets.defs.partitions import vods
 from dougchat_assets.defs.resources import build_resources
+from dougchat_assets.defs.runs import process_tags
 from dougchat_assets.settings import WarehouseLayout
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -96,6 +97,22 @@ def split_selection(definitions: dg.Definitions, selection: list[str] | None) ->
     return [k for k in per_vod if k in selection], [k for k in cross if k in selection]
 
 
+def materialize_in_process(assets: list, instance: dg.DagsterInstance, **kwargs) -> dg.ExecuteInProcessResult:
+    """``dg.materialize`` with ``instance``'s own defs-state storage in scope.
+
+    Entering any DagsterInstance puts its defs-state storage in a process-wide context
+    variable that ``materialize`` reads through a weak reference to that instance.  When an
+    instance entered earlier (by Dagster or a test) has been collected while the variable
+    still names its storage, ``materialize`` fails with "Attempted to resolve undefined
+    DagsterInstance weakref", depending on garbage-collection timing.  Scoping the storage of
+    the instance we run against makes every run independent of what came before.
+    """
+    from dagster._core.storage.defs_state.base import set_defs_state_storage
+
+    with set_defs_state_storage(instance.defs_state_storage):
+        return dg.materialize(assets, instance=instance, **kwargs)
+
+
 def materialize_cross_vod(
     keys: list[str],
     instance: dg.DagsterInstance,
@@ -104,13 +121,13 @@ def materialize_cross_vod(
     log_level: str = "WARNING",
 ) -> PartitionOutcome:
     """Materialize the cross-VOD assets (train_split, lora_adapter, eval_report) in one run."""
-    result = dg.materialize(
+    result = materialize_in_process(
         executable_assets(definitions),
+        instance,
         selection=keys,
-        instance=instance,
         resources=build_resources(layout),
         raise_on_error=False,
-        tags={"dougchat/launched_by": "cli"},
+        tags={"dougchat/launched_by": "cli", **process_tags()},
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
     )
     done = sorted(event.asset_key.to_user_string() for event in result.get_asset_materialization_events())
@@ -134,14 +151,14 @@ def materialize_vods(
     assets = executable_assets(definitions)
     outcomes = []
     for vod_id in vod_ids:
-        result = dg.materialize(
+        result = materialize_in_process(
             assets,
+            instance,
             selection=keys,
             partition_key=vod_id,
-            instance=instance,
             resources=build_resources(layout),  # this warehouse, whatever the env said at load time
             raise_on_error=False,
-            tags={"dougchat/launched_by": "cli"},
+            tags={"dougchat/launched_by": "cli", **process_tags()},
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         )
         done = sorted(

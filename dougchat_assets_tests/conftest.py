@@ -27,7 +27,7 @@ def layout(tmp_path: Path) -> WarehouseLayout:
     return warehouse
 
 
-def twitchdownloader_export(n: int = 5, started: datetime = STARTED) -> dict:
+def twitchdownloader_export(n: int = 5, started: datetime = STARTED, length_s: float = 60) -> dict:
     """A small TwitchDownloader export in the real shape (video before comments)."""
     comments = []
     for index in range(n):
@@ -60,8 +60,8 @@ def twitchdownloader_export(n: int = 5, started: datetime = STARTED) -> dict:
             "id": "2000000001",
             "created_at": started.isoformat().replace("+00:00", "Z"),
             "start": 0,
-            "end": 60,
-            "length": 60,
+            "end": length_s,
+            "length": length_s,
             "viewCount": 10,
             "game": "Just Chatting",
         },
@@ -75,7 +75,8 @@ def make_vod_folder(
 ) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     write_tone_audio(folder / ("stream.mp4" if video else "stream.flac"), video=video)
-    data = json.dumps(twitchdownloader_export(n_messages)).encode()
+    # 6 s of audio for an 8 s VOD (a 2 s late start): `add` refuses audio far shorter than the VOD
+    data = json.dumps(twitchdownloader_export(n_messages, length_s=8)).encode()
     if gzip_chat:
         (folder / "chat.json.gz").write_bytes(gzip.compress(data, mtime=0))
     else:

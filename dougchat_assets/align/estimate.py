@@ -414,14 +414,19 @@ def _overall_confidence(infos: list[SegmentInfo], knots: list[Knot], usable_s: n
     return float(np.sum(conf * counts) / max(counts.sum(), 1.0))
 
 
-def with_override(result: AlignmentResult, override: Override, started_at_utc_ms: int | None) -> AlignmentResult:
+def with_override(result: AlignmentResult, override: Override, started_at_utc_ms: int | None,
+                  audio_duration_s: float | None = None) -> AlignmentResult:
     """The same evidence, but the curve a reviewer saved: it wins, and the record says so.
 
     Confidence becomes 1.0 (a person checked it) and the reviewer's ``[[flags]]`` become the
     uncertain spans (kind ``"reviewer_flag"``); the estimator's own confidence, method, knots
     and spans stay in ``params['estimator']`` so the override can be audited against them.
+    ``audio_duration_s`` places a global offset's two knots at the audio's ends.
     """
-    knots = [Knot(k.chat_utc_ms, k.audio_s, k.segment, 1.0, "override") for k in override.to_knots(started_at_utc_ms)]
+    knots = [
+        Knot(k.chat_utc_ms, k.audio_s, k.segment, 1.0, "override")
+        for k in override.to_knots(started_at_utc_ms, audio_duration_s)
+    ]
     params = dict(result.params)
     params["estimator"] = {
         "confidence": result.confidence,

@@ -15,13 +15,13 @@ import pyarrow as pa
 from dougchat_assets.align.checks import CheckOutcome, evaluate_checks
 from dougchat_assets.align.estimate import estimate_alignment, with_override
 from dougchat_assets.align.inputs import AlignmentInputs, VodMeta
-from dougchat_assets.align.override import load_override, override_path
+from dougchat_assets.align.override import OverrideBounds, load_override, override_path
 from dougchat_assets.align.result import AlignmentResult
 from dougchat_assets.errors import InputError
 from dougchat_assets.ingest.manifest import file_entry, manifest_table, record_entry
 from dougchat_assets.settings import WarehouseLayout
 from dougchat_assets.store import TableWrite, replace_rows
-from dougchat_assets.store.checks import CheckRecord, check_table
+from dougchat_assets.store.checks import CheckRecord, check_table, failed_blocking_checks
 
 ASSET = "offset_curve"
 
@@ -33,6 +33,10 @@ def read_alignment_inputs(con: duckdb.DuckDBPyConnection, vod_id: str) -> Alignm
     vod = next(iter(con.execute("SELECT started_at_utc_ms FROM vods WHERE vod_id = ?", [vod_id]).fetchall()), None)
     if audio is None or vod is None:
         raise InputError(vod_id, "vod_audio / raw_chat are not materialized for this VOD")
+    failed = failed_blocking_checks(con, vod_id, ("raw_chat", "transcripts"))
+    if failed:
+        why = "; ".join(f"{asset}: {', '.join(names)}" for asset, names in sorted(failed.items()))
+        raise InputError(vod_id, f"upstream blocking checks failed ({why}): fix the input and re-materialize those first")
     words = con.sql(
         "SELECT w.start_s, w.end_s, w.word, w.probability, s.quality FROM transcript_words w"
         " JOIN transcript_segments s USING (vod_id, segment_id) WHERE vod_id = ? ORDER BY w.start_s, w.word_index",
@@ -66,14 +70,28 @@ class AlignmentOutcome:
 
 
 def estimate_for_vod(inputs: AlignmentInputs, layout: WarehouseLayout, vod_id: str) -> AlignmentOutcome:
-    """Estimate the curve; a reviewer's override file, when present, wins and is recorded as such."""
-    result = estimate_alignment(inputs)
+    """Estimate the curve; a reviewer's override file, when present, wins and is recorded as such.
+
+    The override is read (and range-checked against this VOD) before the estimate, so a bad
+    file fails at once with the file and field named.
+    """
     path = override_path(layout.overrides_dir, vod_id)
-    used = None
-    if path.exists():
-        result = with_override(result, load_override(path), inputs.meta.started_at_utc_ms)
-        used = path
-    return AlignmentOutcome(result, evaluate_checks(result, inputs.meta.audio_duration_s), used)
+    override = load_override(path, vod_id=vod_id, bounds=override_bounds(inputs)) if path.exists() else None
+    result = estimate_alignment(inputs)
+    if override is not None:
+        result = with_override(result, override, inputs.meta.started_at_utc_ms, inputs.meta.audio_duration_s)
+    return AlignmentOutcome(result, evaluate_checks(result, inputs.meta.audio_duration_s), path if override else None)
+
+
+def override_bounds(inputs: AlignmentInputs) -> OverrideBounds:
+    """The VOD facts an override is range-checked against (the reviewer reads the same ones)."""
+    times = inputs.chat.sent_at_utc_ms
+    return OverrideBounds(
+        started_at_utc_ms=inputs.meta.started_at_utc_ms,
+        audio_duration_s=inputs.meta.audio_duration_s,
+        chat_first_ms=int(times.min()) if times.size else None,
+        chat_last_ms=int(times.max()) if times.size else None,
+    )
 
 
 def write_offset_curve(con: duckdb.DuckDBPyConnection, layout: WarehouseLayout, vod_id: str, outcome: AlignmentOutcome,

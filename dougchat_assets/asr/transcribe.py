@@ -30,6 +30,7 @@ from dougchat_assets.asr.model import AsrModelInfo, choose_device, load_whisper,
 from dougchat_assets.asr.segmenting import RawSegment, RawWord, refine, text_compression_ratio, word_logprob
 from dougchat_assets.asr.speakers import assign_speakers
 from dougchat_assets.asr.vad import SpeechRegion, detect_speech, speech_fraction
+from dougchat_assets.faults import fault_point
 from dougchat_assets.fileio import atomic_write_text
 
 # Called after each chunk is available: (chunk, resumed_from_disk).  Raising from it stops
@@ -148,6 +149,7 @@ def transcribe_file(
             doc = _decode_chunk(model, audio_path, chunk, config, prompt, params_hash)
             text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
             atomic_write_text(path, text + "\n")
+            fault_point("asr:chunk_saved")  # some chunks saved, the transcript not yet written
             doc = json.loads(text)  # the same floats a resumed run will read back
             decoded += 1
             from_disk = False

@@ -2,11 +2,14 @@
 
 The source may be a 6-hour VOD (several GB of video); it is decoded frame by frame,
 resampled, encoded and metered on the fly, so memory stays flat whatever the length.  The
-FLAC is written under a temp name and renamed only when complete.
+FLAC is written under a temp name that names its writer and renamed only when complete; a
+decode first removes the temp files that killed decodes of the same destination left
+behind (``tempfiles``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +17,8 @@ import av
 import numpy as np
 
 from dougchat_assets.audio.energy import EnergyMeter
+from dougchat_assets.audio.probe import header_duration_s, probe_media
+from dougchat_assets.audio.tempfiles import owner_suffix, remove_stale_temp_files
 from dougchat_assets.errors import InputError
 from dougchat_assets.fileio import atomic_path, sha256_file
 
@@ -42,9 +47,8 @@ class DecodedAudio:
 def probe_has_audio(path: Path) -> bool:
     """True if PyAV opens ``path`` and finds an audio stream (used to classify folder files)."""
     try:
-        with av.open(str(path)) as container:
-            return any(stream.type == "audio" for stream in container.streams)
-    except (av.error.FFmpegError, OSError, UnicodeDecodeError):
+        return probe_media(path).has_audio
+    except InputError:
         return False
 
 
@@ -55,13 +59,17 @@ def decode_to_flac(
     sample_rate: int = 16_000,
     frame_s: float = 0.1,
     silent_below_dbfs: float = -60.0,
+    check_duration: Callable[[float], None] | None = None,
 ) -> DecodedAudio:
     """Decode ``source``'s first audio stream to mono FLAC at ``destination``.
 
     Raises :class:`InputError` naming the file when it cannot be opened or decoded, has no
     audio stream, decodes to nothing, or is silent (peak below ``silent_below_dbfs``): a
     silent "VOD" is a broken download, and letting it through would poison alignment.
+    ``check_duration`` gets the decoded length in seconds and may raise too; every check
+    runs before the rename, so a refused file never replaces a good ``destination``.
     """
+    remove_stale_temp_files(destination)
     meter = EnergyMeter(frame_len=int(round(sample_rate * frame_s)))
     try:
         with av.open(str(source)) as container:
@@ -70,8 +78,8 @@ def decode_to_flac(
                 raise InputError(source, "no audio stream in this file")
             container_name = container.format.name
             codec_name = stream.codec_context.name
-            source_duration = _stream_duration_s(container, stream)
-            with atomic_path(destination) as tmp:
+            source_duration = header_duration_s(container, stream)
+            with atomic_path(destination, suffix=owner_suffix(destination)) as tmp:
                 _transcode(container, stream, tmp, sample_rate, meter)
                 if meter.n_samples == 0:
                     raise InputError(source, "the audio stream decodes to no samples (empty or corrupt file)")
@@ -81,6 +89,8 @@ def decode_to_flac(
                         f"audio is silent: peak {meter.peak_dbfs:.1f} dBFS over "
                         f"{meter.n_samples / sample_rate:.1f} s (threshold {silent_below_dbfs} dBFS)",
                     )
+                if check_duration is not None:
+                    check_duration(meter.n_samples / sample_rate)
     except av.error.FFmpegError as error:
         raise InputError(source, f"cannot decode audio: {error}") from error
     return DecodedAudio(
@@ -116,11 +126,3 @@ def _transcode(container, stream, target: Path, sample_rate: int, meter: EnergyM
         write(resampler.resample(None))
         for packet in out_stream.encode(None):
             output.mux(packet)
-
-
-def _stream_duration_s(container, stream) -> float | None:
-    if stream.duration is not None and stream.time_base is not None:
-        return float(stream.duration * stream.time_base)
-    if container.duration is not None:
-        return container.duration / 1_000_000
-    return None

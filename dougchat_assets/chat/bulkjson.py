@@ -14,6 +14,11 @@ decodes is exactly a run of whole comments.  Whenever a piece fails (a wrong cut
 JSON, an unexpected type, the end of the array) the reader stops and reports the byte offset
 of the piece, and the caller continues from there with the general streaming reader, which
 accepts any formatting and reports errors with their line and comment index.
+
+Pieces are never longer than ``max_item_bytes`` (the reader limits' line cap), so every comment
+this path decodes is within the cap that the general reader enforces; a comment that may be
+longer is left to the general reader, which refuses it.  So the rows, and which files are
+refused, never depend on the path taken, and the buffer stays within about two pieces.
 """
 
 from __future__ import annotations
@@ -28,7 +33,6 @@ from dougchat_assets.chat.textio import GZIP_ERRORS
 
 MARKER = b'}},{"_id":"'
 CHUNK_BYTES = 1 << 20  # aim for pieces of about 1 MiB (about 2,000 comments)
-_MAX_BUFFER = 1 << 26  # a single comment beyond 64 MiB goes to the general reader
 
 
 class BulkArrayReader:
@@ -38,10 +42,14 @@ class BulkArrayReader:
     the first item not yielded, or None when ``handle`` could not be read there.
     """
 
-    def __init__(self, path: Path, handle: BinaryIO, start_byte: int, pending: bytes, decoder: msgspec.json.Decoder) -> None:
+    def __init__(
+        self, path: Path, handle: BinaryIO, start_byte: int, pending: bytes, decoder: msgspec.json.Decoder, max_item_bytes: int
+    ) -> None:
         self.path = path
         self._handle = handle
         self._decoder = decoder
+        self._max_item = max_item_bytes
+        self._piece = min(CHUNK_BYTES, max_item_bytes)  # a piece (hence every comment in it) fits the cap
         self._buf = pending  # bytes from start_byte on, already read from handle
         self.handover_byte = start_byte
         self._eof = False
@@ -65,17 +73,23 @@ class BulkArrayReader:
 
     def __iter__(self) -> Iterator[list[Any]]:
         decode = self._decoder.decode
+        piece, max_item = self._piece, self._max_item
         while True:
             self._read_more(2 * CHUNK_BYTES)
             buf = self._buf
-            cut = buf.rfind(MARKER, 0, CHUNK_BYTES)
-            while cut < 0 and not self._eof and len(buf) < _MAX_BUFFER:
-                cut = buf.find(MARKER, CHUNK_BYTES)  # one huge comment: look further
-                if cut < 0:
-                    self._read_more(len(buf) * 2)
+            cut = buf.rfind(MARKER, 0, piece)
+            if cut < 0 and max_item > piece:
+                # One long comment: look further, but only as far as a comment within the cap
+                # can reach (its end marker starts by byte max_item - 2).
+                limit = max_item + len(MARKER)
+                while True:
+                    cut = buf.find(MARKER, max(0, piece - len(MARKER) + 1), limit)
+                    if cut >= 0 or self._eof or len(buf) >= limit:
+                        break
+                    self._read_more(min(len(buf) * 2, limit))
                     buf = self._buf
-            if cut < 0:
-                return  # the end of the array (or no markers at all): hand over
+            if cut < 0 or cut + 2 > max_item:
+                return  # the end of the array, no markers, or a comment that may pass the cap: hand over
             try:
                 items = decode(b"[" + buf[: cut + 2] + b"]")
             except (msgspec.MsgspecError, ValueError):  # ValueError: msgspec reports bad UTF-8 as UnicodeDecodeError

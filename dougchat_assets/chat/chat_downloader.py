@@ -22,6 +22,7 @@ import pyarrow as pa
 from dougchat_assets.chat.emotes import EmoteMatcher, EmoteSpan, parse_inclusive_ranges
 from dougchat_assets.chat.formats import ChatContext, ChatFormat, ExportMetadata
 from dougchat_assets.chat.jsonstream import JsonStream
+from dougchat_assets.chat.limits import DEFAULT_LIMITS, ReaderLimits, ReadReport
 from dougchat_assets.chat.msgtypes import user_message_type
 from dougchat_assets.chat.rows import BatchBuilder
 from dougchat_assets.chat.schema import MsgType
@@ -30,7 +31,7 @@ from dougchat_assets.chat.timeparse import parse_iso_utc_ms
 from dougchat_assets.errors import InputError
 
 PARSER_NAME = "chat_downloader"
-PARSER_VERSION = "1.0"
+PARSER_VERSION = "1.1"  # 1.1: lines and items capped at max_line_bytes, bodies at max_message_chars
 
 # chat-downloader's own message_type names (it renames Twitch msg-ids, see its twitch.py)
 _USER_MESSAGE_TYPES = frozenset({"text_message", "highlighted_message", "send_message_in_subscriber_only_mode", "paid_message"})
@@ -138,8 +139,8 @@ def _fail(path: Path, where: dict, field: str, message: str) -> InputError:
     return InputError(path, message, line=where["line"], field=field or None)
 
 
-def _add(builder: BatchBuilder, match, path: Path, item: Any, line: int, where: dict) -> bool:
-    """Append one item; return True when the batch is full."""
+def _add(builder: BatchBuilder, match, path: Path, item: Any, line: int, where: dict, size: int, report: ReadReport) -> bool:
+    """Append one item (``size``: characters of its JSON text); return True when the batch is full."""
     if not isinstance(item, dict):
         raise _fail(path, where, "", "a message must be a JSON object")
     if "timestamp" not in item:
@@ -160,6 +161,8 @@ def _add(builder: BatchBuilder, match, path: Path, item: Any, line: int, where: 
         body = ""
     elif not isinstance(body, str):
         raise _fail(path, where, "message", f"not a string: {body!r}")
+    if len(body) > report.max_message_chars:
+        body = report.clip(body, line)
     msg_type, target = classify(item, body)
     user_id, login, display, badges = _user(item.get("author"))
     if msg_type in (MsgType.DELETION, MsgType.TIMEOUT) or (msg_type == MsgType.MOD_ACTION and target):
@@ -171,7 +174,8 @@ def _add(builder: BatchBuilder, match, path: Path, item: Any, line: int, where: 
     native_id = item.get("message_id")
     target_id = item.get("target_message_id")
     return builder.add(
-        line, sent, offset, native_id, user_id, login, display, body, msg_type, spans, emote_only, badges, target, target_id
+        line, sent, offset, native_id, user_id, login, display, body, msg_type, spans, emote_only, badges, target, target_id,
+        size=size,
     )
 
 
@@ -181,10 +185,13 @@ def is_jsonl(path: Path) -> bool:
     return bool(_JSONL_START.match(head))
 
 
-def _iter_items(path: Path) -> Iterator[tuple[int, Any, dict]]:
-    """(source_line, item, error position) for every message, in file order."""
+def _iter_items(path: Path, limits: ReaderLimits = DEFAULT_LIMITS) -> Iterator[tuple[int, Any, dict, int]]:
+    """(source_line, item, error position, characters of its JSON text) for every message, in file order.
+
+    Both forms hold at most one item's text at a time, capped at ``limits.max_line_bytes``.
+    """
     if is_jsonl(path):
-        for number, text in iter_text_lines(path):
+        for number, text in iter_text_lines(path, limits):
             if not text.strip():
                 continue
             try:
@@ -193,21 +200,27 @@ def _iter_items(path: Path) -> Iterator[tuple[int, Any, dict]]:
                 raise InputError(path, f"invalid JSON: {error.msg} (column {error.colno})", line=number) from None
             except RecursionError:
                 raise InputError(path, "invalid JSON: nested too deeply", line=number) from None
-            yield number, item, {"line": number}
+            yield number, item, {"line": number}, len(text)
         return
-    with JsonStream(path) as stream:
+    with JsonStream(path, limits=limits) as stream:
         if stream.peek() != "[":
             raise stream.error("a chat-downloader export must be a JSON array or JSON Lines")
-        for index, item in enumerate(stream.iter_array("")):
-            yield index, item, {"field": f"[{index}]"}
+        before = stream.offset
+        for index, item in enumerate(stream.iter_array("", max_item_chars=limits.max_line_bytes)):
+            after = stream.offset
+            yield index, item, {"field": f"[{index}]"}, after - before
+            before = after
         stream.skip_to_end("")
 
 
-def iter_batches(path: Path, context: ChatContext, batch_size: int) -> Iterator[pa.RecordBatch]:
-    builder = BatchBuilder(context.vod_id, path.name, ChatFormat.CHAT_DOWNLOADER, batch_size)
+def iter_batches(
+    path: Path, context: ChatContext, batch_size: int, limits: ReaderLimits = DEFAULT_LIMITS, report: ReadReport | None = None
+) -> Iterator[pa.RecordBatch]:
+    builder = BatchBuilder(context.vod_id, path.name, ChatFormat.CHAT_DOWNLOADER, batch_size, limits.max_batch_bytes)
+    report = report if report is not None else ReadReport(max_message_chars=limits.max_message_chars)
     match = EmoteMatcher(context.extra_emotes).match
-    for line, item, where in _iter_items(path):
-        if _add(builder, match, path, item, line, where):
+    for line, item, where, size in _iter_items(path, limits):
+        if _add(builder, match, path, item, line, where, size, report):
             yield builder.flush()
     if len(builder):
         yield builder.flush()
@@ -215,14 +228,14 @@ def iter_batches(path: Path, context: ChatContext, batch_size: int) -> Iterator[
         raise InputError(path, "the export has zero chat messages")
 
 
-def read_metadata(path: Path) -> ExportMetadata:
+def read_metadata(path: Path, limits: ReaderLimits = DEFAULT_LIMITS) -> ExportMetadata:
     """chat-downloader files name no video; the VOD start is implied by the first messages.
 
     ``timestamp - time_in_seconds`` of a replayed message is the VOD start (to about a
     second, the offsets being whole seconds); the median over the first messages is used.
     """
     starts = []
-    for _, item, _ in islice(_iter_items(path), METADATA_SAMPLE):
+    for _, item, _, _ in islice(_iter_items(path, limits), METADATA_SAMPLE):
         if isinstance(item, dict) and isinstance(item.get("time_in_seconds"), (int, float)):
             try:
                 starts.append(timestamp_ms(item.get("timestamp")) - round(item["time_in_seconds"] * 1000))

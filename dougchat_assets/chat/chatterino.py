@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from dougchat_assets.chat.emotes import EmoteMatcher
 from dougchat_assets.chat.formats import ChatContext, ChatFormat, ExportMetadata
+from dougchat_assets.chat.limits import DEFAULT_LIMITS, ReaderLimits, ReadReport
 from dougchat_assets.chat.msgtypes import user_message_type
 from dougchat_assets.chat.rows import BatchBuilder
 from dougchat_assets.chat.schema import MsgType
@@ -31,7 +32,7 @@ from dougchat_assets.chat.timeparse import resolve_timezone
 from dougchat_assets.errors import InputError
 
 PARSER_NAME = "chatterino"
-PARSER_VERSION = "1.0"
+PARSER_VERSION = "1.1"  # 1.1: lines capped at max_line_bytes, bodies at max_message_chars
 
 ROLLOVER_TOLERANCE_S = 3600  # a step back larger than this is the next day
 
@@ -40,8 +41,10 @@ LINE = re.compile(
     r"^\[(?:(\d{4})-(\d{2})-(\d{2})[ T])?(\d{1,2}):(\d{2})(?::(\d{2}))?(?: ?([AaPp][Mm]))?\]\s+(.*)$", re.DOTALL
 )
 # "login: text" or "LocalizedName login: text" (Chatterino writes a localized, non-Latin
-# display name before the login).
-USER_LINE = re.compile(r"^(?:(\S*[^\x00-\x7f]\S*) )?([A-Za-z0-9_]{1,25}): (.*)$", re.DOTALL)
+# display name before the login).  The name's bounded repeats keep a failed match linear: with
+# unbounded ``\S*`` on both sides, a long line of non-ASCII letters backtracked quadratically
+# (2 s for 20k characters).  Twitch display names are at most 25 characters.
+USER_LINE = re.compile(r"^(?:(\S{0,40}[^\x00-\x7f]\S{0,40}) )?([A-Za-z0-9_]{1,25}): (.*)$", re.DOTALL)
 FILE_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 _NAME = r"(\S+)"
@@ -190,12 +193,16 @@ class _Clock:
         return int(datetime(day.year, day.month, day.day, h, m, s, tzinfo=zone).timestamp()) * 1000
 
 
-def iter_batches(path: Path, context: ChatContext, batch_size: int) -> Iterator[pa.RecordBatch]:
+def iter_batches(
+    path: Path, context: ChatContext, batch_size: int, limits: ReaderLimits = DEFAULT_LIMITS, report: ReadReport | None = None
+) -> Iterator[pa.RecordBatch]:
     """Stream the log's messages (``source_line`` = 1-based line)."""
-    builder = BatchBuilder(context.vod_id, path.name, ChatFormat.CHATTERINO, batch_size)
+    builder = BatchBuilder(context.vod_id, path.name, ChatFormat.CHATTERINO, batch_size, limits.max_batch_bytes)
+    report = report if report is not None else ReadReport(max_message_chars=limits.max_message_chars)
+    max_chars = report.max_message_chars
     match_emotes = EmoteMatcher(context.extra_emotes).match
     clock = _Clock(path, context)
-    for number, text in iter_text_lines(path):
+    for number, text in iter_text_lines(path, limits):
         if not text.strip():
             continue
         line = LINE.match(text)
@@ -220,8 +227,12 @@ def iter_batches(path: Path, context: ChatContext, batch_size: int) -> Iterator[
             body = rest
             msg_type, login, target = classify_system_line(rest)
             display = None
+        if len(body) > max_chars:
+            body = report.clip(body, number)
         spans, emote_only = match_emotes(body)
-        if builder.add(number, sent, None, None, None, login, display, body, msg_type, spans, emote_only, None, target, None):
+        if builder.add(
+            number, sent, None, None, None, login, display, body, msg_type, spans, emote_only, None, target, None, size=len(text)
+        ):
             yield builder.flush()
     if len(builder):
         yield builder.flush()
@@ -229,6 +240,6 @@ def iter_batches(path: Path, context: ChatContext, batch_size: int) -> Iterator[
         raise InputError(path, "the log has zero chat messages")
 
 
-def read_metadata(path: Path) -> ExportMetadata:
+def read_metadata(path: Path, limits: ReaderLimits = DEFAULT_LIMITS) -> ExportMetadata:
     """Chatterino logs say nothing about the VOD itself."""
     return ExportMetadata.nothing_known(ChatFormat.CHATTERINO, PARSER_NAME, PARSER_VERSION)

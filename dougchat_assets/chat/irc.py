@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from dougchat_assets.chat.emotes import EmoteMatcher, EmoteSpan, parse_inclusive_ranges
 from dougchat_assets.chat.formats import ChatContext, ChatFormat, ExportMetadata
+from dougchat_assets.chat.limits import DEFAULT_LIMITS, ReaderLimits, ReadReport
 from dougchat_assets.chat.msgtypes import notice_type, server_notice_type
 from dougchat_assets.chat.rows import BatchBuilder
 from dougchat_assets.chat.schema import MsgType
@@ -26,7 +27,7 @@ from dougchat_assets.chat.textio import iter_text_lines
 from dougchat_assets.errors import InputError
 
 PARSER_NAME = "irc"
-PARSER_VERSION = "1.0"
+PARSER_VERSION = "1.1"  # 1.1: lines capped at max_line_bytes, bodies at max_message_chars
 
 EVENT_COMMANDS = frozenset({"PRIVMSG", "USERNOTICE", "CLEARCHAT", "CLEARMSG"})
 _COMMAND = re.compile(r"^(?:[A-Z]+|\d{3})$")  # tmi.twitch.tv sends commands in upper case
@@ -105,11 +106,15 @@ def _badges(tags: dict[str, str]) -> list[str] | None:
     return [badge for badge in value.split(",") if badge]
 
 
-def iter_batches(path: Path, context: ChatContext, batch_size: int) -> Iterator[pa.RecordBatch]:
+def iter_batches(
+    path: Path, context: ChatContext, batch_size: int, limits: ReaderLimits = DEFAULT_LIMITS, report: ReadReport | None = None
+) -> Iterator[pa.RecordBatch]:
     """Stream the log's chat events (``source_line`` = 1-based line)."""
-    builder = BatchBuilder(context.vod_id, path.name, ChatFormat.IRC, batch_size)
+    builder = BatchBuilder(context.vod_id, path.name, ChatFormat.IRC, batch_size, limits.max_batch_bytes)
+    report = report if report is not None else ReadReport(max_message_chars=limits.max_message_chars)
+    max_chars = report.max_message_chars
     match_emotes = EmoteMatcher(context.extra_emotes).match
-    for number, text in iter_text_lines(path):
+    for number, text in iter_text_lines(path, limits):
         if not text.strip():
             continue
         parts = split_line(text)
@@ -161,11 +166,16 @@ def iter_batches(path: Path, context: ChatContext, batch_size: int) -> Iterator[
             body = trailing or ""
             msg_type = server_notice_type(tags.get("msg-id"))
             login = display = user_id = None
+        if len(body) > max_chars:
+            body = report.clip(body, number)
         emotes = tags.get("emotes")
         if emotes and command in ("PRIVMSG", "USERNOTICE") and trailing is not None:
             native = emote_tag_spans(body, emotes)
         spans, emote_only = match_emotes(body, native)
-        if builder.add(number, sent, None, native_id, user_id, login, display, body, msg_type, spans, emote_only, badges, target, target_id):
+        if builder.add(
+            number, sent, None, native_id, user_id, login, display, body, msg_type, spans, emote_only, badges, target, target_id,
+            size=len(text),
+        ):
             yield builder.flush()
     if len(builder):
         yield builder.flush()
@@ -173,6 +183,6 @@ def iter_batches(path: Path, context: ChatContext, batch_size: int) -> Iterator[
         raise InputError(path, "the log has zero chat messages (no PRIVMSG/USERNOTICE/CLEARCHAT/CLEARMSG with tmi-sent-ts)")
 
 
-def read_metadata(path: Path) -> ExportMetadata:
+def read_metadata(path: Path, limits: ReaderLimits = DEFAULT_LIMITS) -> ExportMetadata:
     """Raw IRC says nothing about the VOD itself."""
     return ExportMetadata.nothing_known(ChatFormat.IRC, PARSER_NAME, PARSER_VERSION)

@@ -8,7 +8,9 @@ window (about 1 MB) in memory.  It accepts any JSON formatting; the faster bulk 
 minified exports (:mod:`dougchat_assets.chat.bulkjson`) hands over to it for anything else.
 
 Errors become :class:`InputError` with the line (counted over the whole file) and the path
-of the value that failed (``comments[12]``).
+of the value that failed (``comments[12]``).  Array items are capped (``max_item_chars``):
+an item whose text passes the cap is refused as soon as the window holds that much of it,
+so a hostile 1e9-character message is never decoded.
 """
 
 from __future__ import annotations
@@ -20,25 +22,26 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from dougchat_assets.chat.limits import DEFAULT_LIMITS, ReaderLimits, too_long
 from dougchat_assets.chat.textio import GZIP_ERRORS, UTF8_BOM, encoding_problem, gzip_error, open_binary
 from dougchat_assets.errors import InputError
 
 _WS = re.compile(r"[ \t\r\n]*")
 _CHUNK_BYTES = 1 << 20  # 1 MiB of input per read
 _AHEAD = 1 << 16  # characters kept ahead of the cursor while streaming an array
-_MAX_VALUE_CHARS = 1 << 26  # a value larger than 64 Mi characters is treated as broken JSON
+_MAX_VALUE_CHARS = 1 << 26  # default cap on one decoded value; readers pass tighter ones (ReaderLimits)
 _RETRY_WINDOW = 1 << 20  # a decode error this far before the end of the window is real, not a cut
 _DECODER = json.JSONDecoder()
 _decode_value = _DECODER.raw_decode
 _scan_once = _DECODER.scan_once  # the C scanner: (value, end) or StopIteration
 
 
-def count_newlines(path: Path, end_byte: int) -> int:
+def count_newlines(path: Path, end_byte: int, limits: ReaderLimits = DEFAULT_LIMITS) -> int:
     """Newlines in the first ``end_byte`` bytes of the (decompressed) file."""
     count = 0
     seen = 0
     try:
-        with open_binary(path) as handle:
+        with open_binary(path, limits) as handle:
             while seen < end_byte:
                 raw = handle.read(min(_CHUNK_BYTES, end_byte - seen))
                 if not raw:
@@ -55,11 +58,14 @@ class JsonStream:
 
     ``start_byte`` starts the cursor that far into the (decompressed) file, at a value
     boundary found by the bulk reader; line numbers still count from the top of the file.
+    ``limits`` caps the decompression of a gzip (array items are capped by the caller, see
+    :meth:`iter_array`).
     """
 
-    def __init__(self, path: Path, start_byte: int = 0) -> None:
+    def __init__(self, path: Path, start_byte: int = 0, *, limits: ReaderLimits = DEFAULT_LIMITS) -> None:
         self.path = path
-        self._handle = open_binary(path)
+        self.limits = limits
+        self._handle = open_binary(path, limits)
         self._start_byte = start_byte
         if start_byte:
             try:
@@ -125,18 +131,23 @@ class JsonStream:
         self.pos = 0
         return True
 
+    @property
+    def offset(self) -> int:
+        """Characters of text the cursor has passed since ``start_byte`` (sizes of items, for batching)."""
+        return self._chars_before + self.pos
+
     def line_at(self, pos: int) -> int:
         """1-based line number of window position ``pos``.
 
         Only error messages need it, so lines are not counted while streaming (counting every
         window costs as much as a second pass over the text); the file is re-read instead.
         """
-        lines = 1 + count_newlines(self.path, self._start_byte)
+        lines = 1 + count_newlines(self.path, self._start_byte, self.limits)
         target = self._chars_before + pos
         seen = 0
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
         try:
-            with open_binary(self.path) as handle:
+            with open_binary(self.path, self.limits) as handle:
                 handle.seek(self._start_byte)
                 first = self._start_byte == 0
                 while seen < target:
@@ -175,8 +186,15 @@ class JsonStream:
         self.pos += 1
         return char
 
-    def value(self, field: str | None = None) -> Any:
-        """Decode the next JSON value, reading more text as needed."""
+    def value(
+        self, field: str | None = None, max_chars: int = _MAX_VALUE_CHARS, what: str = "the value", setting: str | None = None
+    ) -> Any:
+        """Decode the next JSON value, reading more text as needed.
+
+        A value whose text passes ``max_chars`` is refused (``what`` and the ``setting`` that
+        sets the cap name it in the error) once the window holds that much of it: the window
+        never grows far past the cap.
+        """
         if self.peek() == "":
             raise self.error("invalid JSON: expected a value, found the end of the file (truncated?)", field=field)
         start = self.pos
@@ -184,8 +202,13 @@ class JsonStream:
             try:
                 value, end = _decode_value(self.buf, start)
             except json.JSONDecodeError as error:
-                cut_possible = error.msg.startswith("Unterminated string") or error.pos >= len(self.buf) - _RETRY_WINDOW
-                if self.eof or not cut_possible or len(self.buf) - start > _MAX_VALUE_CHARS or not self.fill():
+                unterminated = error.msg.startswith("Unterminated string")
+                cut_possible = unterminated or error.pos >= len(self.buf) - _RETRY_WINDOW
+                if self.eof or not cut_possible:
+                    raise self._decode_error(error, field) from None
+                if (len(self.buf) if unterminated else error.pos) - start > max_chars:
+                    raise self.error(too_long(what, max_chars, "characters", setting), pos=start, field=field) from None
+                if not self.fill():
                     raise self._decode_error(error, field) from None
                 start = self.pos  # fill() moved the window; the cursor still marks the value
                 continue
@@ -194,6 +217,8 @@ class JsonStream:
             if end >= len(self.buf) and not self.eof and self.fill():
                 start = self.pos  # a number may go on in the next chunk: decode again
                 continue
+            if end - start > max_chars:
+                raise self.error(too_long(what, max_chars, "characters", setting), pos=start, field=field)
             self.pos = end
             return value
 
@@ -209,12 +234,15 @@ class JsonStream:
             raise self.error(f"invalid JSON: unexpected {char!r} after the end of the document", field=field)
 
     # -- structures ---------------------------------------------------------------------
-    def iter_array(self, field: str, *, opened: bool = False, first_index: int = 0) -> Iterator[Any]:
+    def iter_array(
+        self, field: str, *, opened: bool = False, first_index: int = 0, max_item_chars: int = _MAX_VALUE_CHARS
+    ) -> Iterator[Any]:
         """Yield the items of the array at the cursor.
 
         ``opened``: the cursor is already inside the array, at an item (the bulk reader
         hands over mid-array).  Minified JSON (item, comma, item) calls the C scanner
-        directly; whitespace, a window boundary or an error take the careful path.
+        directly; whitespace, a window boundary or an error take the careful path.  An item
+        whose text is longer than ``max_item_chars`` is refused, whichever path read it.
         """
         if not opened:
             self.expect("[", "'['", field)
@@ -229,10 +257,10 @@ class JsonStream:
             buf, pos = self.buf, self.pos
             try:
                 value, end = scan(buf, pos)
-                if end >= len(buf) - 1:
-                    raise StopIteration(pos)  # too close to the window's end: let value() refill
+                if end >= len(buf) - 1 or end - pos > max_item_chars:
+                    raise StopIteration(pos)  # too close to the window's end (or too long): let value() decide
             except (StopIteration, ValueError):
-                value = self.value(f"{field}[{index}]")
+                value = self.value(f"{field}[{index}]", max_item_chars, "this item", "ReaderLimits.max_line_bytes")
                 buf, end = self.buf, self.pos
             except RecursionError:
                 raise self.error("invalid JSON: nested too deeply", field=f"{field}[{index}]") from None

@@ -11,6 +11,7 @@ import pyarrow as pa
 from dougchat_assets.chat import chat_downloader, chatterino, irc, twitchdownloader
 from dougchat_assets.chat.detect import detect_format
 from dougchat_assets.chat.formats import ChatContext, ChatFormat, ExportMetadata
+from dougchat_assets.chat.limits import DEFAULT_LIMITS, ReaderLimits, ReadReport
 
 _PARSERS = {
     ChatFormat.TWITCHDOWNLOADER: twitchdownloader,
@@ -25,23 +26,44 @@ def parser_version(chat_format: ChatFormat) -> str:
     return _PARSERS[chat_format].PARSER_VERSION
 
 
-def read_export_metadata(path: Path) -> ExportMetadata:
+def read_export_metadata(path: Path, limits: ReaderLimits = DEFAULT_LIMITS) -> ExportMetadata:
     """What the export says about its VOD; reads only the head of the file."""
     path = Path(path)
-    return _PARSERS[detect_format(path)].read_metadata(path)
+    return _PARSERS[detect_format(path)].read_metadata(path, limits)
 
 
-def iter_chat_batches(path: Path, context: ChatContext, batch_size: int = 50_000) -> Iterator[pa.RecordBatch]:
+def iter_chat_batches(
+    path: Path,
+    context: ChatContext,
+    batch_size: int = 50_000,
+    *,
+    limits: ReaderLimits = DEFAULT_LIMITS,
+    report: ReadReport | None = None,
+) -> Iterator[pa.RecordBatch]:
     """Stream every message of the export as ``RAW_CHAT_SCHEMA`` batches of at most ``batch_size`` rows.
 
     The format is detected (and an unknown one reported) before this returns; parse errors,
     including an export with zero messages, raise :class:`InputError` while iterating.
+    ``limits`` bounds what one line, item, message, batch and gzip may cost: an over-long
+    line or item and a gzip bomb are refused, an over-long message is truncated and counted
+    in ``report`` (pass one to read the counts; a warning is logged either way).
     """
     path = Path(path)
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     parser = _PARSERS[detect_format(path)]
-    return _gc_paused(parser.iter_batches(path, context, batch_size))
+    if report is None:
+        report = ReadReport()
+    report.max_message_chars = limits.max_message_chars
+    return _reported(path, report, _gc_paused(parser.iter_batches(path, context, batch_size, limits, report)))
+
+
+def _reported(path: Path, report: ReadReport, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """Pass ``batches`` through, logging what was truncated once the file is read."""
+    try:
+        yield from batches
+    finally:
+        report.log(path)
 
 
 def _gc_paused(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:

@@ -72,13 +72,17 @@ class BatchBuilder:
     and call :meth:`flush` when ``len(rows) >= batch_size``.
     """
 
-    def __init__(self, vod_id: str, source_file: str, source_format: str, batch_size: int) -> None:
+    def __init__(self, vod_id: str, source_file: str, source_format: str, batch_size: int, max_bytes: int | None = None) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.vod_id = vod_id
         self.source_file = source_file
         self.source_format = str(source_format)
         self.batch_size = batch_size
+        # Flush early once the source text behind the buffered rows passes this (long lines
+        # must not pile up batch_size deep); None: by row count only.
+        self.max_bytes = max_bytes if max_bytes is not None else float("inf")
+        self.pending_bytes = 0
         self.msg_id = MsgIdHasher(vod_id, source_file)
         self.total_rows = 0
         self.rows: list[tuple] = []
@@ -102,17 +106,23 @@ class BatchBuilder:
         badges: Sequence[str] | None,
         target_user_login: str | None = None,
         target_native_id: str | None = None,
+        size: int = 0,
     ) -> bool:
-        """Append one row; return True when the buffer holds ``batch_size`` rows (call :meth:`flush`)."""
+        """Append one row parsed from ``size`` bytes of source text; True when the buffer is full (call :meth:`flush`).
+
+        Full means ``batch_size`` rows, or source text of ``max_bytes`` behind them.
+        """
         self.rows.append(
             (source_line, sent_at_utc_ms, vod_offset_s, native_id, user_id, user_login, user_display_name,
              body, msg_type, spans, emote_only, badges, target_user_login, target_native_id)
         )
-        return len(self.rows) >= self.batch_size
+        self.pending_bytes += size
+        return len(self.rows) >= self.batch_size or self.pending_bytes >= self.max_bytes
 
     def flush(self) -> pa.RecordBatch:
         """Turn the buffered rows into one batch and empty the buffer."""
         rows, self.rows = self.rows, []
+        self.pending_bytes = 0
         columns = list(zip(*rows)) if rows else [()] * len(ROW_FIELDS)
         del rows
         self.total_rows += len(columns[0])

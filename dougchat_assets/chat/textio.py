@@ -2,17 +2,22 @@
 
 Exports arrive plain or gzipped whatever their extension says, so the gzip magic bytes
 decide.  Text is decoded strictly: a UTF-16 or Latin-1 file is reported with the line where
-decoding fails instead of being parsed into mojibake.
+decoding fails instead of being parsed into mojibake.  Reading is bounded (see
+:class:`~dougchat_assets.chat.limits.ReaderLimits`): a line is read at most
+``max_line_bytes + 1`` bytes at a time, so an endless line is refused after that much, and a
+gzip stops decompressing once it passes its allowance.
 """
 
 from __future__ import annotations
 
 import gzip
+import io
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from dougchat_assets.chat.limits import DEFAULT_LIMITS, ReaderLimits, too_long
 from dougchat_assets.errors import InputError
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -27,10 +32,68 @@ def is_gzip(path: Path) -> bool:
         return handle.read(2) == GZIP_MAGIC
 
 
-def open_binary(path: Path) -> BinaryIO:
-    """Open ``path`` for reading bytes, decompressing when it starts with the gzip magic."""
+class _CappedGzip(io.RawIOBase):
+    """A gzip file (all its members) read as raw bytes that refuses to inflate past its allowance.
+
+    Counting the decompressed position (not the bytes handed out) keeps the cap right when a
+    reader seeks forward to resume where another left off.  Wrapped in a ``BufferedReader``
+    by :func:`open_binary`, so ``readline(limit)``, iteration and ``seek`` work as on a file.
+    """
+
+    def __init__(self, path: Path, limits: ReaderLimits) -> None:
+        self.path = path
+        self._compressed = path.stat().st_size
+        self._limits = limits
+        self._allowance = limits.decompressed_allowance(self._compressed)
+        self._gzip = gzip.open(path, "rb")
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        count = self._gzip.readinto(buffer)
+        self._pos += count
+        if self._pos > self._allowance:
+            raise self._refusal()
+        return count
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        self._pos = self._gzip.seek(offset, whence)
+        if self._pos > self._allowance:
+            raise self._refusal()
+        return self._pos
+
+    def close(self) -> None:
+        if not self.closed:
+            self._gzip.close()
+        super().close()
+
+    def _refusal(self) -> InputError:
+        limits = self._limits
+        return InputError(
+            self.path,
+            f"the gzip data decompresses to more than {self._allowance} bytes from {self._compressed} compressed "
+            f"bytes (limits: {limits.max_decompressed_ratio:g}x the compressed size above "
+            f"{limits.ratio_exempt_bytes} bytes, at most {limits.max_decompressed_bytes} bytes); real chat "
+            "compresses 5-20x, so this looks like a gzip bomb, not a chat export",
+        )
+
+
+def open_binary(path: Path, limits: ReaderLimits = DEFAULT_LIMITS) -> BinaryIO:
+    """Open ``path`` for reading bytes, decompressing when it starts with the gzip magic.
+
+    A gzip is capped by ``limits`` (decompressed size against compressed size); passing the
+    cap raises :class:`InputError` from the read that crosses it.
+    """
     if is_gzip(path):
-        return gzip.open(path, "rb")  # type: ignore[return-value]
+        return io.BufferedReader(_CappedGzip(Path(path), limits), 1 << 16)  # type: ignore[return-value]
     return open(path, "rb")
 
 
@@ -67,30 +130,44 @@ def encoding_problem(head: bytes) -> str | None:
         return "the file is UTF-16/UTF-32 encoded; save it as UTF-8"
     sample = head[:4096]
     if sample and b"\x00" in sample:
-        # UTF-16 without a BOM puts a NUL beside every ASCII character; anything else is binary.
-        if sample.count(b"\x00") * 3 >= len(sample) and (sample[1::2].count(0) > len(sample) // 3 or sample[0::2].count(0) > len(sample) // 3):
-            return "the file looks UTF-16 encoded (no BOM); save it as UTF-8"
+        nuls = sample.count(0)
+        if nuls * 10 >= len(sample) * 9:
+            # A preallocated download that never got its data, a zeroed disk block: no text
+            # encoding is all NULs, so saying "UTF-16" would send the user the wrong way.
+            what = "only NUL bytes" if nuls == len(sample) else "almost only NUL bytes"
+            return f"the file holds {what} (zeroed or empty binary data, e.g. an interrupted download), not a chat export"
+        # UTF-16 without a BOM puts a NUL beside every ASCII character (in every other byte)
+        # while the bytes between stay non-NUL; anything else with NULs is binary.
+        for width in (2, 4):
+            lanes = [sample[i::width] for i in range(width)]
+            for text_lane in (0, width - 1):  # little- or big-endian: the character byte first or last
+                text_ok = lanes[text_lane].count(0) * 10 <= len(lanes[text_lane])
+                if text_ok and all(lane.count(0) * 3 >= len(lane) * 2 for i, lane in enumerate(lanes) if i != text_lane):
+                    return f"the file looks UTF-{8 * width} encoded (no BOM); save it as UTF-8"
         return "binary data, not a text or JSON chat export"
     return None
 
 
-def iter_text_lines(path: Path) -> Iterator[tuple[int, str]]:
+def iter_text_lines(path: Path, limits: ReaderLimits = DEFAULT_LIMITS) -> Iterator[tuple[int, str]]:
     """Yield ``(line_number, text)`` (1-based, without the line ending) from a UTF-8 text file.
 
     Lines split on ``\\n`` only: chat text may contain U+2028 or a lone ``\\r``, which must not
-    start a new line.  Raises :class:`InputError` naming the line that is not UTF-8.
+    start a new line.  Raises :class:`InputError` naming the line that is not UTF-8, or that is
+    longer than ``limits.max_line_bytes`` (read no further than one byte past the cap).
     """
-    with open_binary(path) as handle:
-        lines = iter(handle)
+    cap = limits.max_line_bytes
+    with open_binary(path, limits) as handle:
+        readline = handle.readline
         number = 0
         while True:
             try:
-                raw = next(lines)
-            except StopIteration:
-                return
+                raw = readline(cap + 1)
             except GZIP_ERRORS as error:
                 raise gzip_error(path, error, line=number + 1) from error
+            if not raw:
+                return
             number += 1
+            cut = len(raw) > cap and raw[-1] != 0x0A  # the line goes on past the cap
             if number == 1:
                 if raw.startswith(UTF8_BOM):
                     raw = raw[3:]
@@ -98,6 +175,8 @@ def iter_text_lines(path: Path) -> Iterator[tuple[int, str]]:
                     problem = encoding_problem(raw)
                     if problem is not None:
                         raise InputError(path, problem, line=1)
+            if cut:
+                raise InputError(path, too_long("the line", cap), line=number)
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as error:

@@ -7,7 +7,9 @@ streamed, and nothing after it is read: every chat message is in ``comments``, a
 TwitchDownloader writes) are decoded ~2,000 at a time by :mod:`~dougchat_assets.chat.bulkjson`;
 anything else (pretty-printed files, broken JSON, the last comments) goes through the general
 :mod:`~dougchat_assets.chat.jsonstream` reader, which also words the errors.  Both give the
-same :class:`Comment` structs, so the rows cannot depend on the path taken.
+same :class:`Comment` structs, so the rows cannot depend on the path taken.  Both paths refuse
+a comment longer than ``ReaderLimits.max_line_bytes`` and truncate bodies to
+``max_message_chars`` (see :mod:`~dougchat_assets.chat.limits`).
 
 Known quirk: since 2025 some exports write comment ``created_at`` in the downloader's local
 time but label it UTC.  :func:`clock_correction_ms` detects it by comparing each comment's
@@ -33,6 +35,7 @@ from dougchat_assets.chat.bulkjson import BulkArrayReader
 from dougchat_assets.chat.emotes import EmoteMatcher, EmoteSpan, clean_native_spans
 from dougchat_assets.chat.formats import ChatContext, ChatFormat, ExportMetadata
 from dougchat_assets.chat.jsonstream import JsonStream
+from dougchat_assets.chat.limits import DEFAULT_LIMITS, ReaderLimits, ReadReport
 from dougchat_assets.chat.msgtypes import notice_type
 from dougchat_assets.chat.rows import MsgIdHasher, make_batch
 from dougchat_assets.chat.schema import MsgType
@@ -41,7 +44,7 @@ from dougchat_assets.chat.timeparse import IsoUtcParser
 from dougchat_assets.errors import InputError
 
 PARSER_NAME = "twitchdownloader"
-PARSER_VERSION = "1.0"
+PARSER_VERSION = "1.1"  # 1.1: comments capped at max_line_bytes, bodies at max_message_chars
 
 CLOCK_SAMPLE = 50  # comments compared with video.created_at to detect the local-time quirk
 _QUARTER_HOUR_MS = 15 * 60 * 1000
@@ -49,6 +52,9 @@ _MIN_SKEW_MS = 30 * 60 * 1000
 _SKEW_TOLERANCE_MS = 2 * 60 * 1000  # stream delay and whole-second offsets stay far below this
 _HEAD_BYTES = 1 << 22  # the head (FileInfo, streamer, video) must start "comments" within 4 MiB for the fast path
 _COMMENTS_KEY = re.compile(rb'"comments"[ \t\r\n]*:[ \t\r\n]*\[')
+# A value before "comments" (FileInfo, streamer, video) is a few KB; embeddedData (images, MBs)
+# comes after comments and is never read.  A larger head value is refused, not decoded whole.
+_HEAD_VALUE_CHARS = 1 << 24
 
 
 # Only the fields the parser reads; msgspec skips the others without building them.  Types
@@ -135,12 +141,13 @@ def _validation_field(index: int, error: msgspec.ValidationError) -> str:
 class _Export:
     """An export opened for reading: its head decoded, its comments streamed as :class:`Comment`."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, limits: ReaderLimits = DEFAULT_LIMITS) -> None:
         self.path = path
+        self.limits = limits
         self.parse_time = IsoUtcParser(naive_is_utc=True)
         self.head: dict[str, Any] = {}
         self._fast: tuple[int, bytes] | None = None  # (array start byte, bytes read past it)
-        self._handle = open_binary(path)
+        self._handle = open_binary(path, limits)
         try:
             self._read_head()
         except BaseException:
@@ -168,19 +175,22 @@ class _Export:
                 self._fast = (match.end(), data[match.end() :])
                 return
 
-    def comments(self) -> Iterator[tuple[int, list[Comment]]]:
-        """(index of the first, comments) runs covering every comment in file order."""
+    def comments(self) -> Iterator[tuple[int, list[Comment], int]]:
+        """(index of the first, comments, size of their JSON text) runs covering every comment in file order."""
         index = 0
         handover = 0
         opened = False
+        max_item = self.limits.max_line_bytes
         if self._fast is not None:
             start, pending = self._fast
-            bulk = BulkArrayReader(self.path, self._handle, start, pending, _COMMENTS_DECODER)
+            bulk = BulkArrayReader(self.path, self._handle, start, pending, _COMMENTS_DECODER, max_item)
+            before = bulk.handover_byte
             for items in bulk:
-                yield index, items
+                yield index, items, bulk.handover_byte - before
+                before = bulk.handover_byte
                 index += len(items)
             handover, opened = bulk.handover_byte, True
-        with JsonStream(self.path, handover) as stream:
+        with JsonStream(self.path, handover, limits=self.limits) as stream:
             if not opened:
                 self.head = {}
                 if stream.peek() != "{":
@@ -188,7 +198,7 @@ class _Export:
                 for key in stream.iter_object_keys("export"):
                     if key == "comments":
                         break
-                    self.head[key] = stream.value(key)
+                    self.head[key] = stream.value(key, _HEAD_VALUE_CHARS, f"the export's {key!r} value")
                 else:
                     raise InputError(self.path, "no 'comments' array: not a chat export, or an export with zero messages", field="comments")
                 if stream.peek() != "[":
@@ -196,17 +206,22 @@ class _Export:
             elif index == 0 and stream.peek() == "]":
                 return  # "comments":[]
             convert = msgspec.convert
-            for item in stream.iter_array("comments", opened=opened, first_index=index):
+            before = stream.offset
+            for item in stream.iter_array("comments", opened=opened, first_index=index, max_item_chars=max_item):
                 try:
                     comment = convert(item, Comment)
                 except msgspec.ValidationError as error:
                     raise InputError(self.path, f"unexpected value: {error}", field=_validation_field(index, error)) from None
-                yield index, [comment]
+                after = stream.offset
+                yield index, [comment], after - before
+                before = after
                 index += 1
 
-    def first_comments(self, runs: Iterator[tuple[int, list[Comment]]], count: int) -> list[tuple[int, list[Comment]]]:
+    def first_comments(
+        self, runs: Iterator[tuple[int, list[Comment], int]], count: int
+    ) -> list[tuple[int, list[Comment], int]]:
         """Take runs until they hold ``count`` comments (for the clock check), keeping them for reuse."""
-        taken: list[tuple[int, list[Comment]]] = []
+        taken: list[tuple[int, list[Comment], int]] = []
         total = 0
         for run in runs:
             taken.append(run)
@@ -228,9 +243,9 @@ class _Export:
         except (ValueError, TypeError) as error:
             raise InputError(self.path, str(error), field="video.created_at") from None
 
-    def sample(self, runs: list[tuple[int, list[Comment]]]) -> list[tuple[int, float]]:
+    def sample(self, runs: list[tuple[int, list[Comment], int]]) -> list[tuple[int, float]]:
         samples = []
-        for comment in [c for _, run in runs for c in run][:CLOCK_SAMPLE]:
+        for comment in [c for _, run, _ in runs for c in run][:CLOCK_SAMPLE]:
             offset, created = comment.content_offset_seconds, comment.created_at
             if isinstance(offset, (int, float)) and not isinstance(offset, bool) and isinstance(created, str):
                 try:
@@ -244,9 +259,9 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def read_metadata(path: Path) -> ExportMetadata:
+def read_metadata(path: Path, limits: ReaderLimits = DEFAULT_LIMITS) -> ExportMetadata:
     """Video id, title, start and duration from the head, plus the clock correction."""
-    export = _Export(path)
+    export = _Export(path, limits)
     runs = export.comments()
     try:
         first = export.first_comments(runs, CLOCK_SAMPLE)  # also decodes the head on the slow path
@@ -306,11 +321,14 @@ def _legacy_emoticon_spans(body: str, emoticons: list[LegacyEmoticon]) -> list[E
     return clean_native_spans(body, spans)
 
 
-def iter_batches(path: Path, context: ChatContext, batch_size: int) -> Iterator[pa.RecordBatch]:
+def iter_batches(
+    path: Path, context: ChatContext, batch_size: int, limits: ReaderLimits = DEFAULT_LIMITS, report: ReadReport | None = None
+) -> Iterator[pa.RecordBatch]:
     """Stream ``comments`` as ``RAW_CHAT_SCHEMA`` batches (0-based comment index as ``source_line``)."""
-    export = _Export(path)
+    export = _Export(path, limits)
+    report = report if report is not None else ReadReport(max_message_chars=limits.max_message_chars)
     try:
-        yield from _batches(export, context, batch_size)
+        yield from _batches(export, context, batch_size, report)
     finally:
         export.close()
 
@@ -334,8 +352,9 @@ class _Columns:
     only on failure row by row, to name the comment that is wrong.
     """
 
-    def __init__(self, export: _Export, context: ChatContext, correction_ms: int) -> None:
+    def __init__(self, export: _Export, context: ChatContext, correction_ms: int, report: ReadReport) -> None:
         self.path = export.path
+        self.report = report
         self.vod_id = context.vod_id
         self.msg_id = MsgIdHasher(context.vod_id, export.path.name)
         self.parse_time = export.parse_time
@@ -362,6 +381,9 @@ class _Columns:
         bodies = [m.body for m in messages]
         if not all(type(b) is str for b in bodies):
             bodies = [self._body(first_index + i, m) for i, m in enumerate(messages)]
+        report = self.report
+        if bodies and max(map(len, bodies)) > report.max_message_chars:
+            bodies = [report.clip(b, first_index + i) for i, b in enumerate(bodies)]
         offsets = [c.content_offset_seconds for c in comments]
         if not all(o is None or type(o) is float or type(o) is int for o in offsets):
             index, bad = next((first_index + i, o) for i, o in enumerate(offsets) if not (o is None or type(o) in (int, float)))
@@ -477,20 +499,28 @@ class _Columns:
         )
 
 
-def _batches(export: _Export, context: ChatContext, batch_size: int) -> Iterator[pa.RecordBatch]:
-    """Runs of decoded comments -> column lists -> a batch every ``batch_size`` comments."""
+def _batches(export: _Export, context: ChatContext, batch_size: int, report: ReadReport) -> Iterator[pa.RecordBatch]:
+    """Runs of decoded comments -> column lists -> a batch every ``batch_size`` comments.
+
+    A batch is also flushed once the JSON text behind it passes ``max_batch_bytes`` (runs are
+    at most about 1 MiB, so a batch stays near that bound even when comments are long).
+    """
     runs = export.comments()
     first = export.first_comments(runs, CLOCK_SAMPLE)
     correction = clock_correction_ms(export.video_created_ms(), export.sample(first))
-    columns = _Columns(export, context, correction)
-    for first_index, run in chain(first, runs):
+    columns = _Columns(export, context, correction, report)
+    max_bytes = export.limits.max_batch_bytes
+    pending = 0
+    for first_index, run, size in chain(first, runs):
         done = 0
+        pending += size
         while done < len(run):
             take = min(len(run) - done, batch_size - len(columns))
             columns.extend(first_index + done, run if take == len(run) else run[done : done + take])
             done += take
-            if len(columns) >= batch_size:
+            if len(columns) >= batch_size or (done == len(run) and pending >= max_bytes):
                 yield columns.flush()
+                pending = 0
     if len(columns):
         yield columns.flush()
     if columns.total_rows == 0:

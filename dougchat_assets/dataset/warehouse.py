@@ -25,7 +25,7 @@ from dougchat_assets.store import TableWrite, replace_rows
 from dougchat_assets.store.checks import CheckRecord, check_table, failed_blocking_checks
 
 ASSET = "clean_pairs"
-UPSTREAM_ASSETS = ("transcripts", "offset_curve")
+UPSTREAM_ASSETS = ("raw_chat", "transcripts", "offset_curve")
 CHAT_COLUMNS = (
     "msg_id, vod_id, sent_at_utc_ms, native_id, user_id, user_login, body, msg_type, emote_spans,"
     " is_emote_only, badges, target_user_login, target_native_id, source_line"

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from dougchat_assets.defs.runs import record_run_process
 from dougchat_assets.defs.checks import check_results
 from dougchat_assets.defs.ingest import raw_chat
 from dougchat_assets.defs.partitions import vods
@@ -21,7 +22,6 @@ ALIGNMENT_CHECKS = {
 @dg.asset(
     partitions_def=vods,
     deps=[raw_chat, transcripts],
-    pool="duckdb_writer",
     group_name="alignment",
     kinds={"duckdb"},
     check_specs=[
@@ -31,6 +31,7 @@ ALIGNMENT_CHECKS = {
 )
 def offset_curve(context: dg.AssetExecutionContext, warehouse: WarehouseResource, warehouse_db: WarehouseDuckDB) -> dg.MaterializeResult:
     """Knots chat_utc_ms -> audio_s (linear between, extrapolated beyond; a cut is flat), plus anchors and a plot."""
+    record_run_process(context)
     from dougchat_assets.align.plot import plot_alignment
     from dougchat_assets.align.warehouse import estimate_for_vod, read_alignment_inputs, write_offset_curve
     from dougchat_assets.fileio import atomic_path

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from dougchat_assets.defs.runs import record_run_process
 from dougchat_assets.defs.alignment import offset_curve
 from dougchat_assets.defs.checks import check_results
 from dougchat_assets.defs.ingest import raw_chat
@@ -34,7 +35,6 @@ def _funnel_markdown(funnel) -> str:
 @dg.asset(
     partitions_def=vods,
     deps=[raw_chat, transcripts, offset_curve],
-    pool="duckdb_writer",
     group_name="dataset",
     kinds={"duckdb"},
     check_specs=[
@@ -46,6 +46,7 @@ def clean_pairs(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, warehouse_db: WarehouseDuckDB, dataset: DatasetResource
 ) -> dg.MaterializeResult:
     """(context -> chat reply) pairs of one VOD after the chat filters, rendered with prompt.py."""
+    record_run_process(context)
     from dougchat_assets.dataset.clean import clean_vod
     from dougchat_assets.dataset.toxicity import ToxicityScorer
     from dougchat_assets.dataset.warehouse import read_clean_pairs_inputs, write_clean_pairs
@@ -80,7 +81,6 @@ def clean_pairs(
 
 @dg.asset(
     deps=[clean_pairs],
-    pool="duckdb_writer",
     group_name="dataset",
     kinds={"duckdb", "parquet"},
     check_specs=[
@@ -92,6 +92,7 @@ def train_split(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, warehouse_db: WarehouseDuckDB, dataset: DatasetResource
 ) -> dg.MaterializeResult:
     """Whole VODs to train / validation / test; a new immutable version folder per distinct input."""
+    record_run_process(context)
     from dougchat_assets.dataset.split_checks import split_checks
     from dougchat_assets.dataset.train_split import build_train_split
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from dougchat_assets.defs.runs import record_run_process
 from dougchat_assets.defs.checks import check_results
 from dougchat_assets.defs.dataset import train_split
 from dougchat_assets.defs.resources import DatasetResource, MlflowResource, ModelResource, WarehouseDuckDB, WarehouseResource
@@ -44,6 +45,7 @@ def lora_adapter(
     mlflow: MlflowResource,
 ) -> dg.MaterializeResult:
     """LoRA adapter on the base LLM, trained on the latest split's train VODs, early-stopped on its validation VODs."""
+    record_run_process(context)
     from dougchat_assets.dataset.export import MANIFEST
     from dougchat_assets.dataset.warehouse import read_context_source
     from dougchat_assets.fileio import sha256_file
@@ -107,6 +109,7 @@ def eval_report(
     model: ModelResource,
 ) -> dg.MaterializeResult:
     """Base vs adapter on the test VODs (never trained on): metrics in DuckDB eval_metrics and an HTML report."""
+    record_run_process(context)
     from dougchat_assets.dataset.export import load_manifest
     from dougchat_assets.dataset.toxicity import ToxicityScorer
     from dougchat_assets.dataset.warehouse import read_context_source

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,19 +69,28 @@ class AsrResource(dg.ConfigurableResource):
 
 
 class WarehouseDuckDB(DuckDBResource):
-    """DuckDBResource that always closes its connection, also when the asset body raises.
+    """DuckDBResource under the warehouse's one-writer lock, and always closed.
 
-    dagster-duckdb 0.29 closes after ``yield`` without ``finally``: a failed asset would keep
-    the file's write lock (and block read-only readers) until garbage collection.
+    The lock (:mod:`dougchat_assets.store.lock`) is held only while the connection is open:
+    assets open it to read their inputs and again to write one partition in one transaction,
+    with decoding, ASR, estimation and training in between, outside it — so VODs proceed in
+    parallel and only their commits queue.  A killed process releases it at once.
+    dagster-duckdb 0.29 closes after ``yield`` without ``finally``; this closes on errors too.
     """
+
+    lock_timeout_s: float = 600.0
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        with super().get_connection() as con:
-            try:
-                yield con
-            finally:
-                con.close()
+        from dougchat_assets.store.lock import warehouse_lock
+
+        purpose = "DuckDB connection of `" + " ".join(Path(a).name if i == 0 else a for i, a in enumerate(sys.argv[:4])) + "`"
+        with warehouse_lock(Path(self.database).parent, purpose, timeout_s=self.lock_timeout_s):
+            with super().get_connection() as con:
+                try:
+                    yield con
+                finally:
+                    con.close()
 
 
 class DatasetResource(dg.ConfigurableResource):

@@ -9,12 +9,15 @@ import dagster as dg
 from dougchat_assets.defs.jobs import vod_pipeline
 from dougchat_assets.defs.partitions import vods
 from dougchat_assets.defs.resources import WarehouseResource
+from dougchat_assets.defs.runs import fail_dead_runs
 from dougchat_assets.ingest.incoming import decide_sensor_tick, scan_incoming
 
 
 @dg.sensor(job=vod_pipeline, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
 def incoming_vods_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource) -> dg.SensorResult:
     """Adds a `vods` partition per settled incoming folder and requests its pipeline run."""
+    for run_id in fail_dead_runs(context.instance):
+        context.log.warning(f"marked run {run_id} failed: its process is gone (killed or crashed)")
     scan = scan_incoming(warehouse.layout.incoming_dir)
     for name, why in scan.rejected.items():
         context.log.warning(f"skipping incoming folder {name!r}: {why}")

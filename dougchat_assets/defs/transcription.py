@@ -6,6 +6,7 @@ connection is opened only to read the audio reference and to write the result.
 
 import dagster as dg
 
+from dougchat_assets.defs.runs import record_run_process
 from dougchat_assets.defs.checks import check_results
 from dougchat_assets.defs.ingest import vod_audio
 from dougchat_assets.defs.partitions import vods
@@ -16,7 +17,6 @@ from dougchat_assets.ingest.incoming import folder_fingerprint
 @dg.asset(
     partitions_def=vods,
     deps=[vod_audio],
-    pool="duckdb_writer",
     group_name="transcription",
     kinds={"duckdb", "whisper"},
     check_specs=[
@@ -32,6 +32,7 @@ def transcripts(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, warehouse_db: WarehouseDuckDB, asr: AsrResource
 ) -> dg.MaterializeResult:
     """Timed, confidence-scored segments and word timings in seconds of the VOD's FLAC."""
+    record_run_process(context)
     from dougchat_assets.asr.transcribe import transcribe_file
     from dougchat_assets.asr.warehouse import vod_audio_ref, write_transcripts
 

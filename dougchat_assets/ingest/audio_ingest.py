@@ -1,4 +1,9 @@
-"""vod_audio: decode a VOD's audio/video to 16 kHz mono FLAC and record it with its envelope."""
+"""vod_audio: decode a VOD's audio/video to 16 kHz mono FLAC and record it with its envelope.
+
+The media check of ``dougchat add`` runs here too (a folder may be dropped into incoming/
+by hand): on the headers before the decode, and on the exact decoded length before the
+FLAC replaces the previous one.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +17,17 @@ import numpy as np
 import pyarrow as pa
 
 from dougchat_assets.audio import decode_to_flac
+from dougchat_assets.chat import read_export_metadata
+from dougchat_assets.errors import InputError
 from dougchat_assets.fileio import sha256_file
 from dougchat_assets.ingest.manifest import file_entry, manifest_table
+from dougchat_assets.ingest.media_check import (
+    AudioLengthTolerance,
+    check_audio_length,
+    check_vod_media,
+    load_tolerance,
+    vod_duration,
+)
 from dougchat_assets.ingest.vod_folder import inspect_vod_folder
 from dougchat_assets.settings import AudioSettings, WarehouseLayout
 from dougchat_assets.store import TableWrite, replace_rows
@@ -40,20 +54,32 @@ def ingest_audio(
     layout: WarehouseLayout,
     vod_id: str,
     settings: AudioSettings | None = None,
+    tolerance: AudioLengthTolerance | None = None,
 ) -> AudioIngestSummary:
     """Decode (streaming) and replace ``vod_id``'s rows in ``vod_audio``, ``audio_energy`` and the manifest.
 
     The decode of a long VOD takes minutes, so the DuckDB connection is opened (``connect``)
-    only for the final write, not held while decoding.
+    only for the final write, not held while decoding.  ``tolerance`` defaults to
+    ``[ingest]`` of the warehouse's ``dougchat.toml``.
     """
     settings = settings or AudioSettings()
+    tolerance = tolerance or load_tolerance(layout)
     vod = inspect_vod_folder(layout.incoming(vod_id))
+    try:
+        export = read_export_metadata(vod.chat_path)
+    except InputError:
+        export = None  # a broken chat export is raw_chat's failure to report; the audio stands alone
+    check_vod_media(vod, export, tolerance)
+    vod_s, vod_source = vod_duration(vod, export)
     decoded = decode_to_flac(
         vod.audio_path,
         layout.audio_path(vod_id),
         sample_rate=settings.sample_rate,
         frame_s=settings.energy_frame_s,
         silent_below_dbfs=settings.silent_below_dbfs,
+        check_duration=lambda audio_s: check_audio_length(
+            vod.audio_path, audio_s, vod_s, vod_source, tolerance, measured="decoded"
+        ),
     )
     source_sha = sha256_file(vod.audio_path)
     output_entry = file_entry(vod_id, ASSET, "audio_output", decoded.path, layout.root, sha256=decoded.sha256,

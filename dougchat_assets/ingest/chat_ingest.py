@@ -11,13 +11,18 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dougchat_assets.chat import ChatContext, iter_chat_batches, read_export_metadata
+from dougchat_assets.chat import ChatContext, ReadReport, iter_chat_batches, read_export_metadata
 from dougchat_assets.ingest.manifest import file_entry, manifest_table, record_entry
 from dougchat_assets.ingest.vod_folder import VodMetadata, inspect_vod_folder, resolve_metadata
 from dougchat_assets.settings import WarehouseLayout
 from dougchat_assets.store import TableWrite, replace_rows
+from dougchat_assets.store.checks import CheckRecord, check_table
 
 ASSET = "raw_chat"
+# Share of messages that must fall inside the VOD's own time span (with an hour of slack);
+# a log read in the wrong time zone lands hours away and fails this.
+MIN_SHARE_IN_SPAN = 0.95
+SPAN_SLACK_MS = 3_600_000
 
 
 @dataclass
@@ -34,14 +39,18 @@ class ChatIngestSummary:
     msg_types: dict[str, int] = field(default_factory=dict)
     chat_sha256: str = ""
     metadata: dict = field(default_factory=dict)
+    in_span: int = 0
+    checks: list[CheckRecord] = field(default_factory=list)
+    read_report: ReadReport = field(default_factory=ReadReport)  # messages truncated at the body cap
 
 
 class _BatchStats:
-    """Counts rows, types and the time span while batches stream into DuckDB."""
+    """Counts rows, types, the time span and messages inside the VOD's span while batches stream."""
 
-    def __init__(self, summary: ChatIngestSummary) -> None:
+    def __init__(self, summary: ChatIngestSummary, span_ms: tuple[int, int] | None) -> None:
         self.summary = summary
         self.types: Counter[str] = Counter()
+        self.span_ms = span_ms
 
     def watch(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
@@ -54,8 +63,35 @@ class _BatchStats:
                 s.last_sent_at_utc_ms = high if s.last_sent_at_utc_ms is None else max(s.last_sent_at_utc_ms, high)
                 for item in pc.value_counts(batch.column("msg_type")).to_pylist():
                     self.types[item["values"]] += item["counts"]
+                if self.span_ms is not None:
+                    sent = batch.column("sent_at_utc_ms")
+                    inside = pc.and_(pc.greater_equal(sent, self.span_ms[0]), pc.less_equal(sent, self.span_ms[1]))
+                    s.in_span += int(pc.sum(inside).as_py() or 0)
             yield batch
         self.summary.msg_types = dict(sorted(self.types.items()))
+
+
+def _utc(ms: int | None) -> str:
+    from datetime import datetime, timezone
+
+    return "?" if ms is None else datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def span_check(summary: ChatIngestSummary, meta: VodMetadata) -> CheckRecord:
+    """chat_within_vod_span: say what was measured and where (file, share, span, first/last message)."""
+    if meta.started_at_utc_ms is None or summary.rows == 0:
+        return CheckRecord("chat_within_vod_span", True, None, MIN_SHARE_IN_SPAN,
+                           f"{summary.chat_file}: nothing to check (no VOD start time or no messages)")
+    share = summary.in_span / summary.rows
+    passed = share >= MIN_SHARE_IN_SPAN
+    text = (
+        f"{summary.in_span:,} of {summary.rows:,} messages ({share:.1%}) in {summary.chat_file} fall inside the VOD's "
+        f"span {_utc(meta.started_at_utc_ms)} + {meta.duration_s or 0:.0f} s (1 h slack each side); messages run "
+        f"{_utc(summary.first_sent_at_utc_ms)} .. {_utc(summary.last_sent_at_utc_ms)}"
+    )
+    if not passed:
+        text += ": a wrong chat_timezone or started_at in vod.json? Downstream assets refuse this VOD until it passes"
+    return CheckRecord("chat_within_vod_span", passed, round(share, 4), MIN_SHARE_IN_SPAN, text)
 
 
 def vod_row(meta: VodMetadata, incoming_dir: str) -> pa.Table:
@@ -87,13 +123,28 @@ def ingest_chat(
         chat_sha256=entries[0]["sha256"],
         metadata=resolved,
     )
-    stats = _BatchStats(summary)
+    span = None
+    if meta.started_at_utc_ms is not None:
+        span = (meta.started_at_utc_ms - SPAN_SLACK_MS,
+                meta.started_at_utc_ms + int((meta.duration_s or 0) * 1000) + SPAN_SLACK_MS)
+    stats = _BatchStats(summary, span)
+
+    def checks() -> Iterator[pa.Table]:
+        # evaluated by replace_rows after raw_chat has streamed in, inside the same transaction
+        summary.checks = [span_check(summary, meta)]
+        yield check_table(vod_id, ASSET, summary.checks)
+
     replace_rows(
         con,
         [
-            TableWrite("raw_chat", stats.watch(iter_chat_batches(vod.chat_path, context, batch_size)), {"vod_id": vod_id}),
+            TableWrite(
+                "raw_chat",
+                stats.watch(iter_chat_batches(vod.chat_path, context, batch_size, report=summary.read_report)),
+                {"vod_id": vod_id},
+            ),
             TableWrite("vods", vod_row(meta, str(vod.folder)), {"vod_id": vod_id}),
             TableWrite("vod_manifest", manifest_table(entries), {"vod_id": vod_id, "asset": ASSET}),
+            TableWrite("quality_checks", checks(), {"vod_id": vod_id, "asset": ASSET}),
         ],
     )
     return summary

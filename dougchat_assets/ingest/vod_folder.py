@@ -8,33 +8,22 @@ the file it concerns.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 from dougchat_assets.audio.decode import probe_has_audio
 from dougchat_assets.chat import ChatFormat, ExportMetadata, detect_format
 from dougchat_assets.errors import InputError
-from dougchat_assets.settings import validate_vod_id
+from dougchat_assets.ingest.vod_json import VOD_JSON, parse_utc_ms, read_vod_json
 
-VOD_JSON = "vod.json"
+# vod.json's parsing and range checks live in ingest.vod_json; re-exported for existing callers.
+__all__ = ["VOD_JSON", "VodFolder", "VodMetadata", "inspect_vod_folder", "parse_utc_ms", "read_vod_json", "resolve_metadata"]
+
 _CHAT_FIRST_SUFFIXES = {".json", ".jsonl", ".gz", ".log", ".txt", ".irc"}
 # Media by name: such a file is the VOD's audio even if it turns out corrupt, so the error
 # comes from the decoder (naming the file) instead of "no audio found".
 _MEDIA_SUFFIXES = {
     ".aac", ".flac", ".m4a", ".mka", ".mkv", ".mov", ".mp3", ".mp4", ".ogg", ".opus", ".ts", ".wav", ".webm", ".flv",
-}
-_VOD_JSON_FIELDS = {
-    "vod_id": str,
-    "title": str,
-    "started_at": str,
-    "duration_s": (int, float),
-    "channel": str,
-    "licence": str,
-    "license": str,
-    "chat_timezone": str,
-    "usage": str,
 }
 
 
@@ -73,37 +62,6 @@ class VodMetadata:
     licence: str | None
     chat_timezone: str | None
     sources: dict[str, str]
-
-
-def read_vod_json(path: Path) -> dict:
-    """Parse and type-check ``vod.json``; unknown keys are kept, known ones must have the right type."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as error:
-        raise InputError(path, f"not UTF-8 text ({error.reason} at byte {error.start})") from error
-    except json.JSONDecodeError as error:
-        raise InputError(path, f"invalid JSON: {error.msg}", line=error.lineno) from error
-    if not isinstance(data, dict):
-        raise InputError(path, "must be a JSON object")
-    for key, expected in _VOD_JSON_FIELDS.items():
-        if key in data and data[key] is not None and not isinstance(data[key], expected):
-            raise InputError(path, f"wrong type {type(data[key]).__name__}", field=key)
-    if "vod_id" in data:
-        validate_vod_id(data["vod_id"], source=path)
-    if data.get("started_at") is not None:
-        parse_utc_ms(data["started_at"], path, "started_at")
-    return data
-
-
-def parse_utc_ms(text: str, path: Path, field_name: str) -> int:
-    """ISO-8601 -> epoch ms; a timestamp without a zone is rejected rather than guessed."""
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as error:
-        raise InputError(path, f"not an ISO-8601 time: {text!r}", field=field_name) from error
-    if moment.tzinfo is None:
-        raise InputError(path, f"time {text!r} has no time zone (write it in UTC with 'Z')", field=field_name)
-    return int(round(moment.astimezone(timezone.utc).timestamp() * 1000))
 
 
 def inspect_vod_folder(folder: Path) -> VodFolder:

@@ -20,9 +20,9 @@ from typing import Any
 
 import duckdb
 
+from dougchat_assets.align.override import Override, OverrideBounds, load_override, override_path
 from dougchat_assets.errors import InputError
 from dougchat_assets.review.curve import Knot, default_curve, map_chat_to_audio, normalize_knots
-from dougchat_assets.review.overrides import Override, override_path, read_override
 from dougchat_assets.settings import WarehouseLayout, validate_vod_id
 
 LOCK_RETRY_S = 3.0
@@ -117,13 +117,41 @@ class VodDetail:
     chat_first_ms: int | None
     chat_last_ms: int | None
     chat_count: int
+    override_knots: tuple[Knot, ...] = ()  # the override as a curve (a global offset becomes knots)
+
+    @property
+    def bounds(self) -> OverrideBounds:
+        """What an override of this VOD may name: the same facts ``offset_curve`` checks against."""
+        return override_bounds(self.summary, self.chat_first_ms, self.chat_last_ms)
 
     @property
     def active_curve(self) -> tuple[Knot, ...] | None:
         """Override knots if a valid file exists, else the table's (or default) curve."""
         if self.override is not None:
-            return self.override.knots
+            return self.override_knots
         return self.estimate.knots if self.estimate else None
+
+
+def override_bounds(summary: VodSummary, chat_first_ms: int | None, chat_last_ms: int | None) -> OverrideBounds:
+    """``vods.started_at_utc_ms``, ``vod_audio.duration_s`` and the chat's extent, as the pipeline reads them."""
+    return OverrideBounds(summary.started_at_utc_ms, summary.audio_duration_s, chat_first_ms, chat_last_ms)
+
+
+def override_json(override: Override, knots: tuple[Knot, ...]) -> dict[str, Any]:
+    """The override for the page: the file's fields, ``knots`` always as a curve (a global offset
+    is shown as the knots it stands for, ``offset_s`` kept beside them) and ``flags`` always present."""
+    return {
+        "vod_id": override.vod_id,
+        "reviewer": override.reviewer,
+        "saved_at": override.saved_at,
+        "note": override.note,
+        "offset_s": override.offset_s,
+        "knots": [{"chat_utc_ms": int(k.chat_utc_ms), "audio_s": float(k.audio_s)} for k in knots],
+        "flags": [
+            {"chat_utc_ms_start": f.chat_utc_ms_start, "chat_utc_ms_end": f.chat_utc_ms_end, "note": f.note}
+            for f in override.flags
+        ],
+    }
 
 
 def list_vods(layout: WarehouseLayout) -> list[VodSummary]:
@@ -168,7 +196,7 @@ def list_vods(layout: WarehouseLayout) -> list[VodSummary]:
                 audio_duration_s=duration,
                 n_knots=int(n_knots),
                 has_audio=layout.audio_path(vod_id).is_file(),
-                has_override=override_path(layout, vod_id).is_file(),
+                has_override=override_path(layout.overrides_dir, vod_id).is_file(),
             )
         )
     return out
@@ -215,13 +243,15 @@ def load_vod(layout: WarehouseLayout, vod_id: str) -> VodDetail | None:
             estimate = CurveInfo(knots=default_curve(start), source="default")
     override = None
     override_error = None
-    path = override_path(layout, vod_id)
-    if path.is_file():
+    override_knots: tuple[Knot, ...] = ()
+    path = override_path(layout.overrides_dir, vod_id)
+    if path.exists():
         try:
-            override = read_override(path, vod_id=vod_id)
+            override = load_override(path, vod_id=vod_id, bounds=override_bounds(summary, first_ms, last_ms))
+            override_knots = tuple(override.to_knots(summary.started_at_utc_ms, summary.audio_duration_s))
         except InputError as error:
-            override_error = str(error)
-    return VodDetail(summary, estimate, override, override_error, first_ms, last_ms, int(count or 0))
+            override, override_error = None, str(error)
+    return VodDetail(summary, estimate, override, override_error, first_ms, last_ms, int(count or 0), override_knots)
 
 
 _CHAT_COLUMNS = "msg_id, sent_at_utc_ms, user_display_name, user_login, body, msg_type"

@@ -1,10 +1,20 @@
 """The reviewer's local web server: static page, JSON API, seekable audio, override saving.
 
 Standard library only (``http.server``): the tool must start offline in a second with nothing
-to install, and it serves one person on one machine.  Because it can write files, it is kept
-to loopback: it refuses to bind anything but 127.0.0.1/::1, answers only requests whose
-``Host`` names loopback (so a web page cannot reach it through DNS rebinding), and accepts
-saves only as same-origin JSON (a cross-site form cannot post ``application/json``).
+to install, and it serves one person on one machine.  Because it writes files and has no
+login, it is kept to loopback: it refuses to bind anything but a loopback address (127.0.0.0/8,
+::1, ``localhost``), with one line saying so and how to forward the port instead (there is
+deliberately no opt-in for a public address); it answers only requests whose ``Host`` names
+the address it is bound to or loopback by name (so a web page cannot reach it through DNS
+rebinding); and it accepts saves only as same-origin JSON (a cross-site form cannot post
+``application/json``).
+
+Saves are hostile input until validated: a body over :data:`MAX_BODY_BYTES` is 413 and the
+connection is closed (its unread rest must not be parsed as a request); anything that is not
+plain JSON (invalid UTF-8, a lone surrogate, ``NaN``, nesting deep enough to exhaust the
+parser's recursion, integers past Python's digit limit) is 400; the override is then checked by
+the one override module (:mod:`dougchat_assets.align.override`) against this VOD's span and
+audio, and any bad field is 400 naming it.  Nothing is written unless all of that passes.
 
 Routes::
 
@@ -14,7 +24,7 @@ Routes::
     GET  /api/vods                   VOD picker entries + default VOD + default reviewer
     GET  /api/vods/<id>              metadata, estimated curve, override (if any), chat extent
     GET  /api/vods/<id>/chat?around_ms=T&before=N&after=N   a window of chat, mapped to audio time
-    POST /api/vods/<id>/override     {reviewer, note, knots, flags} -> warehouse/overrides/<id>.toml
+    POST /api/vods/<id>/override     {reviewer, note, knots or global, flags} -> warehouse/overrides/<id>.toml
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ import socket
 import sys
 import threading
 import webbrowser
+from datetime import datetime, timezone
 from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,9 +47,9 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from dougchat_assets.align.override import override_from_dict, override_path, write_override
 from dougchat_assets.errors import InputError
-from dougchat_assets.review.data import WarehouseBusy, chat_window, list_vods, load_vod
-from dougchat_assets.review.overrides import override_path, parse_override, utc_now_iso, write_override
+from dougchat_assets.review.data import WarehouseBusy, chat_window, list_vods, load_vod, override_json
 from dougchat_assets.settings import WarehouseLayout, validate_vod_id
 
 log = logging.getLogger(__name__)
@@ -98,13 +109,27 @@ def default_reviewer() -> str:
     return os.environ.get("USER") or os.environ.get("USERNAME") or "local"
 
 
+def utc_now_iso() -> str:
+    """Seconds-precision UTC timestamp with a ``Z``, the format of ``saved_at``."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _is_loopback(host: str) -> bool:
-    if host == "localhost":
+    if host.lower() == "localhost":
         return True
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def _host_error(host: str, port: int, message: str) -> InputError:
+    """One line for the CLI (``error: ...``), no traceback."""
+    return InputError(f"review --host {host} --port {port}", message, field=None)
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 class _HttpError(Exception):
@@ -125,8 +150,9 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, _Handler)
         self.layout = layout
         self.default_vod = vod_id
-        port = self.server_address[1]
-        self.allowed_hosts = {f"{name}:{port}" for name in ("127.0.0.1", "localhost", "[::1]")}
+        bound, port = str(self.server_address[0]), self.server_address[1]
+        names = {"127.0.0.1", "localhost", "[::1]", f"[{bound}]" if ":" in bound else bound}
+        self.allowed_hosts = {f"{name}:{port}".lower() for name in names}
         self.allowed_origins = {f"http://{host}" for host in self.allowed_hosts}
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -165,7 +191,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_json(self, payload: Any, status: HTTPStatus = HTTPStatus.OK, *, head: bool = False,
                    headers: dict[str, str] | None = None) -> None:
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        try:
+            body = text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate from the warehouse: \u escapes are still valid JSON
+            body = json.dumps(payload, ensure_ascii=True, separators=(",", ":")).encode("ascii")
         self._send_bytes(status, body, "application/json; charset=utf-8", head=head, headers=headers)
 
     def _check_host(self) -> None:
@@ -176,6 +206,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self, method: str) -> None:
         head = method == "HEAD"
+        # Until a POST's body is read, an error answer must close the connection: the unread
+        # bytes would otherwise be parsed as the next request on this keep-alive connection.
+        self._body_pending = method == "POST"
         try:
             self._check_host()
             url = urlsplit(self.path)
@@ -187,18 +220,22 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self._get(parts, query, head=head)
         except _HttpError as error:
-            self._send_json({"error": error.message}, error.status, head=head, headers=error.headers)
+            self._send_json({"error": error.message}, error.status, head=head, headers=self._closing(error.headers))
         except InputError as error:
-            self._send_json({"error": str(error)}, HTTPStatus.BAD_REQUEST, head=head)
+            self._send_json({"error": str(error)}, HTTPStatus.BAD_REQUEST, head=head, headers=self._closing())
         except WarehouseBusy as error:
             busy = HTTPStatus.SERVICE_UNAVAILABLE
-            self._send_json({"error": str(error)}, busy, head=head, headers={"Retry-After": "1"})
+            self._send_json({"error": str(error)}, busy, head=head, headers=self._closing({"Retry-After": "1"}))
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the player dropped a range request mid-way: routine
         except Exception:  # one bad request must not kill the server; say so and log it
             log.exception("review server error on %s %s", method, self.path)
             message = {"error": "internal error (see the server log)"}
             self._send_json(message, HTTPStatus.INTERNAL_SERVER_ERROR, head=head)
+
+    def _closing(self, headers: dict[str, str] | None = None) -> dict[str, str]:
+        """Add ``Connection: close`` (which also ends the keep-alive loop) while a body is unread."""
+        return (headers or {}) | ({"Connection": "close"} if self._body_pending else {})
 
     def do_GET(self) -> None:  # noqa: N802 (stdlib naming)
         self._handle("GET")
@@ -249,9 +286,9 @@ class _Handler(BaseHTTPRequestHandler):
         return {
             "vod": detail.summary.to_json(),
             "estimate": detail.estimate.to_json() if detail.estimate else None,
-            "override": detail.override.to_json() if detail.override else None,
+            "override": override_json(detail.override, detail.override_knots) if detail.override else None,
             "override_error": detail.override_error,
-            "override_path": str(override_path(self.server.layout, vod_id).relative_to(self.server.layout.root)),
+            "override_path": self._relative(override_path(self.server.layout.overrides_dir, vod_id)),
             "chat": {"first_ms": detail.chat_first_ms, "last_ms": detail.chat_last_ms, "count": detail.chat_count},
             "audio_url": f"/audio/{vod_id}.flac" if detail.summary.has_audio else None,
         }
@@ -320,43 +357,62 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(chunk)
                 remaining -= len(chunk)
 
+    def _relative(self, path: Path) -> str:
+        return str(path.relative_to(self.server.layout.root))
+
+    def _read_json_body(self) -> dict[str, Any]:
+        """The request body as a JSON object, or a 4xx; every non-JSON oddity is a 400, never a 500."""
+        if self.headers.get("Transfer-Encoding"):
+            raise _HttpError(HTTPStatus.LENGTH_REQUIRED, "send the body with a Content-Length, not chunked")
+        raw_length = self.headers.get("Content-Length", "")
+        if not raw_length.strip().isdigit():
+            if not raw_length:
+                raise _HttpError(HTTPStatus.LENGTH_REQUIRED, "Content-Length required")
+            raise _HttpError(HTTPStatus.BAD_REQUEST, f"Content-Length {raw_length[:40]!r} is not a byte count")
+        length = int(raw_length) if len(raw_length.strip()) <= 15 else MAX_BODY_BYTES + 1
+        if length > MAX_BODY_BYTES:
+            raise _HttpError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"body of {length} bytes is over {MAX_BODY_BYTES}")
+        raw = self.rfile.read(length)
+        self._body_pending = False
+        try:
+            # parse_constant: NaN/Infinity are not JSON; RecursionError: nesting past the parser's depth;
+            # ValueError also covers bad UTF-8 and integers past Python's digit limit.
+            payload = json.loads(raw.decode("utf-8"), parse_constant=_no_constants)
+        except RecursionError:
+            raise InputError(self.path, "body is not acceptable JSON: nested too deeply") from None
+        except ValueError as error:
+            raise InputError(self.path, f"body is not JSON: {str(error)[:200]}") from None
+        if not isinstance(payload, dict):
+            raise InputError(self.path, "body must be a JSON object")
+        return payload
+
     def _post(self, parts: list[str]) -> None:
         if not (len(parts) == 4 and parts[:2] == ["api", "vods"] and parts[3] == "override"):
             raise _HttpError(HTTPStatus.NOT_FOUND, f"no such endpoint: {self.path}")
         vod_id = validate_vod_id(parts[2], source=self.path)
         origin = self.headers.get("Origin")
         if origin is not None and origin.lower() not in self.server.allowed_origins:
-            raise _HttpError(HTTPStatus.FORBIDDEN, f"cross-origin save refused (Origin {origin})")
+            raise _HttpError(HTTPStatus.FORBIDDEN, f"cross-origin save refused (Origin {origin[:100]})")
         content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         if content_type != "application/json":
             raise _HttpError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send the override as application/json")
-        try:
-            length = int(self.headers.get("Content-Length", ""))
-        except ValueError:
-            raise _HttpError(HTTPStatus.LENGTH_REQUIRED, "Content-Length required") from None
-        if not 0 <= length <= MAX_BODY_BYTES:
-            raise _HttpError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"body over {MAX_BODY_BYTES} bytes")
-        raw = self.rfile.read(length)
-        try:
-            payload = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise InputError(self.path, f"body is not JSON: {error}") from None
-        if not isinstance(payload, dict):
-            raise InputError(self.path, "body must be a JSON object")
-        try:
-            known = {v.vod_id for v in list_vods(self.server.layout)}
-        except WarehouseBusy:
-            known = None  # a busy warehouse must not cost the reviewer their work: the id is validated anyway
-        if known is not None and vod_id not in known:
+        payload = self._read_json_body()
+        # The VOD's facts bound the override; a busy warehouse is a 503 the page retries, since an
+        # override that cannot be range-checked is not saved.
+        detail = load_vod(self.server.layout, vod_id)
+        if detail is None:
             raise _HttpError(HTTPStatus.NOT_FOUND, f"no VOD {vod_id!r}")
         data = dict(payload) | {"saved_at": utc_now_iso()}
         data.setdefault("vod_id", vod_id)
-        override = parse_override(data, f"POST {self.path}", vod_id=vod_id)
-        path = write_override(self.server.layout, override)
+        if data.get("reviewer") in (None, ""):
+            data["reviewer"] = "local"
+        source = f"POST {self.path}"
+        override = override_from_dict(data, source, vod_id=vod_id, bounds=detail.bounds)
+        knots = tuple(override.to_knots(detail.summary.started_at_utc_ms, detail.summary.audio_duration_s))
+        path = write_override(override_path(self.server.layout.overrides_dir, vod_id), override, bounds=detail.bounds)
         log.info("saved override %s", path)
         self._send_json(
-            {"path": str(path.relative_to(self.server.layout.root)), "saved_at": override.saved_at,
-             "override": override.to_json()}
+            {"path": self._relative(path), "saved_at": override.saved_at, "override": override_json(override, knots)}
         )
 
 
@@ -366,12 +422,21 @@ class ReviewServer:
     def __init__(self, layout: WarehouseLayout, vod_id: str | None = None, host: str = "127.0.0.1",
                  port: int = 0) -> None:
         if not _is_loopback(host):
-            raise ValueError(f"the reviewer writes files and only listens on loopback, not {host!r}")
+            raise _host_error(
+                host, port,
+                "the reviewer saves files and has no login, so it listens on loopback only (127.0.0.1, ::1, "
+                f"localhost or another 127.x address); to review from another machine, forward the port: "
+                f"ssh -L {port or 8765}:127.0.0.1:{port or 8765} <this machine>",
+            )
         if vod_id is not None:
             validate_vod_id(vod_id)
         self.layout = layout
         self.vod_id = vod_id
-        self._httpd = _Server((host.strip("[]"), port), layout, vod_id)
+        try:
+            self._httpd = _Server((host.strip("[]"), port), layout, vod_id)
+        except (OSError, OverflowError) as error:  # port taken, address not on this machine, port > 65535
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            raise _host_error(host, port, f"cannot listen on {host}:{port}: {reason}") from None
         self._started = threading.Event()
         self._closed = False
         self._thread: threading.Thread | None = None

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pyarrow as pa
 
+from dougchat_assets.faults import fault_point
 from dougchat_assets.store.schema import ensure_schema
 
 ArrowRows = pa.Table | pa.RecordBatch | Iterable[pa.RecordBatch]
@@ -58,6 +59,7 @@ def replace_rows(con: duckdb.DuckDBPyConnection, writes: list[TableWrite]) -> di
                 finally:
                     con.unregister("_incoming_rows")
                 count += batch.num_rows
+                fault_point(f"write:{write.table}")  # mid-transaction: nothing may be committed
             inserted[write.table] = inserted.get(write.table, 0) + count
         con.execute("COMMIT")
     except BaseException:

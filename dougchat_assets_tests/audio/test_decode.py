@@ -58,3 +58,34 @@ def test_energy_meter_is_independent_of_block_boundaries() -> None:
         pieces.feed(samples[start : start + 777])
     assert np.array_equal(whole.finish(), pieces.finish())
     assert whole.n_samples == pieces.n_samples == samples.size
+
+
+def test_a_refused_decoded_length_keeps_the_previous_file_and_leaves_no_temp(tmp_path: Path) -> None:
+    destination = tmp_path / "out" / "vod_a.flac"
+    good = decode_to_flac(write_tone_audio(tmp_path / "good.flac", seconds=3.0), destination)
+    before = destination.read_bytes()
+    seen: list[float] = []
+
+    def refuse(seconds: float) -> None:
+        seen.append(seconds)
+        raise InputError(tmp_path / "short.flac", f"audio lasts {seconds:.1f} s")
+
+    with pytest.raises(InputError, match="short.flac: audio lasts 1.0 s"):
+        decode_to_flac(write_tone_audio(tmp_path / "short.flac", seconds=1.0), destination, check_duration=refuse)
+    assert seen == [pytest.approx(1.0, abs=0.01)]
+    assert destination.read_bytes() == before and good.sha256
+    assert [p.name for p in destination.parent.iterdir()] == ["vod_a.flac"]
+
+
+def test_probe_reads_streams_and_header_length_without_decoding(tmp_path: Path) -> None:
+    from dougchat_assets.audio.probe import probe_media
+    from dougchat_assets_tests.ingest.support import write_video_only_mp4
+
+    video = probe_media(write_tone_audio(tmp_path / "av.mp4", seconds=3.0, video=True))
+    assert video.stream_types == ("video", "audio") and video.audio_codec == "aac"
+    assert video.audio_duration_s == pytest.approx(3.0, abs=0.1)
+    mute = probe_media(write_video_only_mp4(tmp_path / "mute.mp4"))
+    assert not mute.has_audio and mute.stream_types == ("video",) and mute.audio_duration_s is None
+    with pytest.raises(InputError, match="notes.txt"):
+        (tmp_path / "notes.txt").write_text("not media")
+        probe_media(tmp_path / "notes.txt")

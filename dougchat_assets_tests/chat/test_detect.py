@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 
-from dougchat_assets.chat import ChatFormat, detect_format
+from dougchat_assets.chat import ChatContext, ChatFormat, detect_format, iter_chat_batches
 from dougchat_assets.errors import InputError
 
 from .support import copy_as, fixture, gzip_as
@@ -74,3 +76,29 @@ def test_reads_only_the_head(tmp_path):
         out.write(b"[19:00:05] a: hi\n")
         out.write(b"\xff" * (1 << 20))  # not UTF-8 far beyond the head: detection does not look there
     assert detect_format(path) == ChatFormat.CHATTERINO
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"\x00" * 4096, b"\x00" * 300_000, b"\x00" * 10, b"\x00" * 4000 + b"\x01\x02garbage"],
+    ids=["4k", "300k", "tiny", "mostly"],
+)
+@pytest.mark.parametrize("packed", [False, True], ids=["plain", "gzip"])
+def test_a_zeroed_file_is_named_as_such_not_utf16(tmp_path, content, packed):
+    """An all-NUL file (an interrupted download, a zeroed block) is not text in any encoding."""
+    path = tmp_path / "chat.log"
+    path.write_bytes(gzip.compress(content) if packed else content)
+    for read in (detect_format, lambda p: list(iter_chat_batches(p, ChatContext("v")))):
+        with pytest.raises(InputError) as caught:
+            read(path)
+        message = str(caught.value)
+        assert "chat.log" in message and "NUL bytes" in message and "not a chat export" in message
+        assert "UTF-16" not in message
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+def test_utf16_and_utf32_without_bom_are_still_named(tmp_path, encoding):
+    path = tmp_path / "chat.log"
+    path.write_bytes("[19:00:05] a: hi\n[19:00:06] b: hello there 日本\n".encode(encoding))
+    with pytest.raises(InputError, match=encoding[:6].upper() + " encoded"):
+        detect_format(path)

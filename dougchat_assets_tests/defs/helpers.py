@@ -6,7 +6,7 @@ import dagster as dg
 import duckdb
 
 from dougchat_assets.defs.resources import build_resources
-from dougchat_assets.runner import executable_assets, load_definitions
+from dougchat_assets.runner import executable_assets, load_definitions, materialize_in_process
 from dougchat_assets.settings import WarehouseLayout
 
 
@@ -17,11 +17,11 @@ def materialize_partition(
         instance.add_dynamic_partitions("vods", [vod_id])
     definitions = load_definitions()
     assets = executable_assets(definitions)
-    return dg.materialize(
+    return materialize_in_process(
         assets,
+        instance,
         selection=selection or ["raw_chat", "vod_audio"],
         partition_key=vod_id,
-        instance=instance,
         resources=build_resources(layout),
         raise_on_error=False,
     )

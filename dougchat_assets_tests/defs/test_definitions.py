@@ -4,7 +4,6 @@ import dagster as dg
 
 from dougchat_assets.runner import executable_assets, load_definitions
 
-WRITERS = {"raw_chat", "vod_audio", "transcripts", "offset_curve", "clean_pairs", "train_split"}
 
 
 def test_graph_lists_every_asset_check_sensor_and_schedule() -> None:
@@ -49,9 +48,9 @@ def test_graph_lists_every_asset_check_sensor_and_schedule() -> None:
     cross = definitions.resolve_job_def("dataset_and_model")
     assert {k.to_user_string() for k in cross.asset_layer.executable_asset_keys} == {"train_split", "lora_adapter", "eval_report"}
     for assets_def in executable_assets(definitions):
-        names = {key.to_user_string() for key in assets_def.keys}
-        # DuckDB writers share the one-writer pool; training and evaluation only read briefly
-        assert (assets_def.op.pool == "duckdb_writer") == bool(names & WRITERS), names
+        # DuckDB's one writer is serialised by the warehouse lock around each short connection,
+        # not by a Dagster pool (a slot lasts a whole step and outlives a killed run)
+        assert assets_def.op.pool is None, assets_def.keys
 
 
 def test_cross_vod_assets_depend_on_every_vod_partition() -> None:

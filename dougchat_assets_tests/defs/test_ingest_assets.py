@@ -10,8 +10,23 @@ import dagster as dg
 import pytest
 
 from dougchat_assets.ingest.register import register_vod_folder
-from dougchat_assets_tests.conftest import make_vod_folder, write_tone_audio
+from dougchat_assets_tests.conftest import write_tone_audio
 from dougchat_assets_tests.defs.helpers import materialize_partition, query
+from dougchat_assets_tests.ingest.support import vod_folder_with, write_video_only_mp4
+
+# The export of these folders claims an 8 s VOD for 6 s of audio (a 2 s late start): `add`
+# and vod_audio refuse audio far shorter than the VOD (see ingest.media_check).
+EXPORT_LENGTH_S = 8
+
+
+def make_vod_folder(folder: Path, *, vod_json: dict | None = None, video: bool = False) -> Path:
+    return vod_folder_with(folder, audio_s=6.0, export_length_s=EXPORT_LENGTH_S, vod_json=vod_json, video=video,
+                           audio_rate=44_100)
+
+
+@pytest.fixture
+def vod_folder(tmp_path: Path) -> Path:
+    return make_vod_folder(tmp_path / "src" / "vod_a")
 
 
 @pytest.fixture
@@ -57,7 +72,7 @@ def test_metadata_falls_back_to_the_export_and_vod_json_wins(layout, instance, t
         layout, "select title, started_at_utc_ms, duration_s, metadata_sources from vods where vod_id = 'vod_b'"
     )[0]
     assert title == "from vod.json"
-    assert started == 1772478000000 and duration == 60
+    assert started == 1772478000000 and duration == EXPORT_LENGTH_S
     assert json.loads(sources)["title"] == "vod.json"
     assert json.loads(sources)["started_at"].startswith("chat export")
 
@@ -128,3 +143,72 @@ def test_missing_audio_fails_with_the_folder_named(layout, instance, vod_folder)
     text = " ".join(cause.message for cause in _causes(message))
     assert "vod_a" in text and "no audio" in text
     shutil.rmtree(layout.incoming("vod_a"))
+
+
+def _failure_text(result) -> str:
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert failure.step_key == "vod_audio"
+    return " ".join(cause.message or "" for cause in _causes(failure.step_failure_data.error))
+
+
+def test_vod_audio_refuses_audio_far_shorter_than_the_vod_when_the_folder_bypassed_add(layout, instance, vod_folder) -> None:
+    register_vod_folder(vod_folder, layout, vod_id="vod_a")
+    assert materialize_partition(layout, instance, "vod_a", selection=["vod_audio"]).success
+    before = _snapshot(layout, "vod_a")
+    flac_before = (layout.audio_dir / "vod_a.flac").read_bytes()
+    incoming = layout.incoming("vod_a")  # edited in place, as a user dropping files into incoming/ would
+    write_tone_audio(incoming / "stream.flac", seconds=0.5)
+    (incoming / "vod.json").write_text(json.dumps({"duration_s": 338}))
+    result = materialize_partition(layout, instance, "vod_a", selection=["vod_audio"])
+    assert not result.success
+    text = _failure_text(result)
+    assert str(incoming / "stream.flac") in text and "0.5 s" in text and "338.0 s" in text and "late" in text
+    assert _snapshot(layout, "vod_a") == before
+    assert (layout.audio_dir / "vod_a.flac").read_bytes() == flac_before
+    assert [p.name for p in layout.audio_dir.iterdir()] == ["vod_a.flac"]
+
+
+def test_vod_audio_refuses_a_video_without_sound_naming_it(layout, instance, tmp_path) -> None:
+    folder = layout.incoming("vod_m")  # dropped straight into incoming/, never through `add`
+    make_vod_folder(folder)
+    (folder / "stream.flac").unlink()
+    write_video_only_mp4(folder / "stream.mp4")
+    result = materialize_partition(layout, instance, "vod_m", selection=["vod_audio"])
+    assert not result.success
+    text = _failure_text(result)
+    assert str(folder / "stream.mp4") in text and "no audio stream" in text
+    assert list(layout.audio_dir.iterdir()) == []
+
+
+def test_chat_outside_the_vod_span_fails_naming_file_and_share_and_blocks_downstream(layout, instance, tmp_path) -> None:
+    # a start time 5 h off (a log read in the wrong zone): every message lands outside the span
+    folder = make_vod_folder(tmp_path / "src" / "vod_tz", vod_json={"started_at": "2026-03-03T00:00:00Z"})
+    register_vod_folder(folder, layout, vod_id="vod_tz")
+    result = materialize_partition(layout, instance, "vod_tz", ["raw_chat", "vod_audio", "transcripts", "offset_curve"])
+    evaluation = next(e for e in result.get_asset_check_evaluations() if e.check_name == "chat_within_vod_span")
+    assert not evaluation.passed
+    assert "0 of 5 messages (0.0%) in chat.json fall inside the VOD's span 2026-03-03T00:00:00Z" in evaluation.description
+    assert evaluation.metadata["vod_id"].value == "vod_tz"
+    assert "offset_curve" not in {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    rows = query(layout, "select passed, value from quality_checks where vod_id = 'vod_tz' and asset = 'raw_chat'")
+    assert rows == [(False, "0.0")]
+    # launched on its own later, the alignment refuses the VOD and says why
+    again = materialize_partition(layout, instance, "vod_tz", ["offset_curve"])
+    assert not again.success
+    failure = next(e for e in again.all_events if e.is_step_failure)
+    assert "raw_chat: chat_within_vod_span" in str(failure.step_failure_data.error)
+
+
+def test_an_over_long_message_is_stored_truncated_and_counted_in_the_metadata(layout, instance, tmp_path) -> None:
+    folder = make_vod_folder(tmp_path / "src" / "vod_long")
+    export = json.loads((folder / "chat.json").read_text())
+    export["comments"][3]["message"]["body"] = "spam " * 20_000  # 100,000 characters; Twitch caps at 500
+    (folder / "chat.json").write_text(json.dumps(export))
+    register_vod_folder(folder, layout, vod_id="vod_long")
+    result = materialize_partition(layout, instance, "vod_long", ["raw_chat"])
+    assert result.success
+    report = result.asset_materializations_for_node("raw_chat")[0].metadata["truncated_messages"].value
+    assert report["truncated_messages"] == 1 and report["first_truncated_line"] == 3
+    assert report["longest_truncated_message_chars"] == 100_000
+    lengths = query(layout, "select source_line, length(body) from raw_chat where vod_id = 'vod_long' order by source_line")
+    assert dict(lengths)[3] == report["max_message_chars"] < 100_000

@@ -14,7 +14,7 @@ import pytest
 
 from dougchat_assets.review import serve
 from dougchat_assets.review.curve import Knot, map_audio_to_chat, map_chat_to_audio
-from dougchat_assets.review.overrides import override_path
+from dougchat_assets.align.override import override_path
 from dougchat_assets_tests.browser import chromium
 from dougchat_assets_tests.review.conftest import ReviewWarehouse
 
@@ -108,7 +108,7 @@ def test_review_page_end_to_end(page: Page, warehouse: ReviewWarehouse) -> None:
     assert page.locator("#curve-badge").inner_text().startswith("override")
     assert not page.locator("#dirty").is_visible()
 
-    saved = tomllib.loads(override_path(warehouse.layout, warehouse.vod_id).read_text())
+    saved = tomllib.loads(override_path(warehouse.layout.overrides_dir, warehouse.vod_id).read_text())
     assert saved["vod_id"] == warehouse.vod_id and saved["reviewer"] == "tester"
     assert saved["note"] == "checked the first 20 s"
     expected_chat = round(map_audio_to_chat(knots, t))

@@ -20,7 +20,7 @@ from dougchat_assets.errors import InputError
 from dougchat_assets.review import ReviewServer, serve
 from dougchat_assets.review.curve import map_chat_to_audio
 from dougchat_assets.review.data import WarehouseBusy, read_only
-from dougchat_assets.review.overrides import override_path
+from dougchat_assets.align.override import override_path
 from dougchat_assets.review.server import parse_range
 from dougchat_assets_tests.review.conftest import START_MS, ReviewWarehouse
 
@@ -163,7 +163,7 @@ def test_save_writes_the_override_and_the_page_then_starts_from_it(server: Revie
     assert status == 200, body
     saved = json.loads(body)
     assert saved["path"] == "overrides/demo_01.toml"
-    on_disk = tomllib.loads(override_path(warehouse.layout, "demo_01").read_text())
+    on_disk = tomllib.loads(override_path(warehouse.layout.overrides_dir, "demo_01").read_text())
     assert on_disk["knots"] == knots and on_disk["flags"] == flags
     assert (on_disk["vod_id"], on_disk["reviewer"], on_disk["note"]) == ("demo_01", "ann", "shifted")
     assert on_disk["saved_at"] == saved["saved_at"] and on_disk["saved_at"].endswith("Z")
@@ -194,7 +194,7 @@ def test_bad_saves_are_refused_and_write_nothing(server: ReviewServer, warehouse
 
 
 def test_invalid_override_file_is_reported_not_fatal(server: ReviewServer, warehouse: ReviewWarehouse) -> None:
-    path = override_path(warehouse.layout, "demo_01")
+    path = override_path(warehouse.layout.overrides_dir, "demo_01")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text('vod_id = "demo_01"\nknots = []\n')
     detail = get_json(server, "/api/vods/demo_01")
@@ -248,7 +248,7 @@ def test_binds_loopback_only_and_refuses_foreign_hosts(server: ReviewServer, war
     status, _, _ = request(server, "GET", "/api/vods", headers={"Host": f"attacker.example:{server.port}"})
     assert status == 421  # DNS rebinding: a foreign name resolving to 127.0.0.1 gets nothing
     assert request(server, "GET", "/api/vods", headers={"Host": f"localhost:{server.port}"})[0] == 200
-    with pytest.raises(ValueError, match="loopback"):
+    with pytest.raises(InputError, match="loopback"):
         serve(warehouse.layout, None, host="0.0.0.0")
     with pytest.raises(InputError):
         serve(warehouse.layout, "../etc")

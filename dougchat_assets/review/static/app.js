@@ -518,8 +518,9 @@ function addFlag() {
   const now = Math.round(chatTimeNow());
   const start = state.markStart ?? now;
   const end = state.markEnd ?? now;
-  if (start === end && state.markStart === null) {
-    $("flag-pending").textContent = "mark a start first ([)";
+  if (start === end) {
+    // a flag covers a stretch of chat: the server refuses an empty one
+    $("flag-pending").textContent = state.markStart === null ? "mark a start first ([)" : "mark an end away from the start (])";
     return;
   }
   pushHistory();
