@@ -1,30 +1,33 @@
-"""Benchmark: our chunked, resumable ASR against bare faster-whisper on the same audio.
+"""Benchmark: the ``transcripts`` stage against plain and batched faster-whisper, same audio.
 
-(a) bare   WhisperModel.transcribe(whole file, vad_filter=True (Silero), word timestamps)
-(b) ours   dougchat_assets.asr.transcribe_file (webrtcvad chunks, fresh work dir, no resume)
-(c) ours + lexicon, when --lexicon is given
+Three ways, one ``WhisperModel`` (same folder, device, compute type, CPU threads), loaded
+before timing; each timing includes reading the audio:
 
-Both use one WhisperModel instance (same folder, device, compute type, beam size), loaded
-before timing; each timing includes reading the audio.  Rows are repeated ``--repeat``
-times alternating (a) and (b) and the median is kept, because the machine is shared.
-Prints wall time, real-time factor and WER against the reference script for each (for
-ours also "WER ok": only the segments the gates pass, which is what later stages use), and
-the time ratio (b)/(a) (target: <= 1.10 with equal or lower WER).
+(stage)   dougchat_assets.asr.transcribe_file, the function the ``transcripts`` asset runs,
+          with a fresh work dir (no resume)
+(plain)   WhisperModel.transcribe(vad_filter=True, condition_on_previous_text=False,
+          beam_size=5, word_timestamps=True)  -- the accuracy anchor
+(batched) BatchedInferencePipeline(model).transcribe(batch_size=8, beam_size=5,
+          word_timestamps=True)  -- the speed anchor
+
+Audio: the demo VODs (``demo/vods/*/``, decoded to 16 kHz mono FLAC like ingest) and
+``--streams`` streams of ``--minutes`` made by ``bench/asr_streams.py`` (a generator that
+shares nothing with ``demo/`` but espeak-ng), cached under ``--streams-dir``.  WER is
+against the spoken script, with number words normalised (``dougchat_assets.asr.wer``).
+For the stage also "WER ok": only the segments the gates pass, which later stages use.
+
+Targets (issue 13): stage WER <= plain WER, stage wall <= 1.10 x batched wall.
 
 Usage:
-    python bench/asr.py [AUDIO ...] [--lexicon FILE] [--repeat N] [--threads N] [--json OUT]
-
-Without AUDIO it uses every demo VOD's audio (``demo/vods/*/``), decoded first to 16 kHz
-mono FLAC like the ingest does.  The reference for an audio file is the first
-``script.json`` found next to it, in ``demo/truth/<folder name>/`` or
-``demo/truth/<file stem>/`` (a list of {"text", "audio_start_s", "audio_end_s"}).
+    python bench/asr.py [--streams 3 --minutes 30] [--no-demo] [--threads 2] [--json OUT]
+    python bench/asr.py AUDIO ...      # own files; script.json next to them or in demo/truth/<name>/
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import statistics
+import resource
 import sys
 import tempfile
 import time
@@ -32,6 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from dougchat_assets.asr.audio_reader import probe_audio  # noqa: E402
 from dougchat_assets.asr.audits import load_script, script_reference  # noqa: E402
@@ -42,19 +46,21 @@ from dougchat_assets.asr.wer import word_error_rate  # noqa: E402
 from dougchat_assets.errors import InputError  # noqa: E402
 
 _AUDIO_SUFFIXES = {".flac", ".wav", ".opus", ".ogg", ".m4a", ".aac", ".mp3", ".mp4", ".mkv", ".webm"}
+VARIANTS = ("stage", "plain", "batched")
 
 
-def demo_audio() -> list[Path]:
+def demo_audio() -> list[tuple[Path, Path | None]]:
     found = []
     for folder in sorted((ROOT / "demo" / "vods").glob("*/")):
         files = sorted(p for p in folder.iterdir() if p.suffix.lower() in _AUDIO_SUFFIXES)
         if files:
-            found.append(files[0])
+            found.append((files[0], find_script(files[0])))
     return found
 
 
 def find_script(audio: Path) -> Path | None:
     for candidate in (
+        audio.with_suffix(".script.json"),
         audio.parent / "script.json",
         ROOT / "demo" / "truth" / audio.parent.name / "script.json",
         ROOT / "demo" / "truth" / audio.stem / "script.json",
@@ -65,7 +71,7 @@ def find_script(audio: Path) -> Path | None:
 
 
 def as_16k_flac(audio: Path, scratch: Path) -> Path:
-    """The file itself when it is already 16 kHz mono, else a decoded copy (like ingest)."""
+    """The file itself when it is already 16 kHz mono FLAC, else a decoded copy (like ingest)."""
     try:
         info = probe_audio(audio)
         if audio.suffix.lower() == ".flac" and info.sample_rate == 16_000 and info.channels == 1:
@@ -79,32 +85,41 @@ def as_16k_flac(audio: Path, scratch: Path) -> Path:
     return target
 
 
-def run_bare(model, audio: Path, beam_size: int) -> tuple[float, str, int]:
+def run_plain(model, audio: Path, beam_size: int) -> tuple[float, str, str]:
     from faster_whisper.audio import decode_audio
 
     start = time.perf_counter()
     samples = decode_audio(str(audio), sampling_rate=16_000)
     segments, _info = model.transcribe(
-        samples, language="en", word_timestamps=True, vad_filter=True, beam_size=beam_size
+        samples, language="en", word_timestamps=True, vad_filter=True, beam_size=beam_size,
+        condition_on_previous_text=False,
     )
-    segments = list(segments)
-    elapsed = time.perf_counter() - start
-    return elapsed, " ".join(s.text.strip() for s in segments), len(segments)
+    text = " ".join(s.text.strip() for s in segments)
+    return time.perf_counter() - start, text, ""
 
 
-def run_ours(model, audio: Path, config: AsrConfig) -> tuple[float, str, int, dict]:
+def run_batched(model, audio: Path, beam_size: int, batch_size: int) -> tuple[float, str, str]:
+    from faster_whisper import BatchedInferencePipeline
+    from faster_whisper.audio import decode_audio
+
+    start = time.perf_counter()
+    samples = decode_audio(str(audio), sampling_rate=16_000)
+    segments, _info = BatchedInferencePipeline(model).transcribe(
+        samples, language="en", word_timestamps=True, beam_size=beam_size, batch_size=batch_size
+    )
+    text = " ".join(s.text.strip() for s in segments)
+    return time.perf_counter() - start, text, ""
+
+
+def run_stage(model, audio: Path, config: AsrConfig) -> tuple[float, str, str, str]:
     with tempfile.TemporaryDirectory(prefix="asr-bench-") as work:
         start = time.perf_counter()
         result = transcribe_file(audio, config=config, work_dir=Path(work), model=model)
         elapsed = time.perf_counter() - start
     usable = " ".join(s.text for s in result.segments if s.quality_flag in ("ok", "low_confidence"))
-    extra = {
-        "flags": result.flag_counts(),
-        "chunks": len(result.chunks),
-        "speech_s": round(result.speech_s, 1),
-        "usable_text": usable,
-    }
-    return elapsed, result.text, len(result.segments), extra
+    steps = ", ".join(f"{k} {v:.1f}" for k, v in result.timings_s.items() if k != "total")
+    notes = f"chunks {len(result.chunks)}, speech {result.speech_s:.0f} s, flags {result.flag_counts()}, s: {steps}"
+    return elapsed, result.text, usable, notes
 
 
 def _errors(wer) -> int:
@@ -114,115 +129,119 @@ def _errors(wer) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("audio", nargs="*", type=Path)
-    parser.add_argument("--lexicon", type=Path, help="also run (c): ours with this lexicon")
-    parser.add_argument("--lexicon-mode", choices=["hotwords", "initial_prompt"], default="initial_prompt")
-    parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=0, help="CTranslate2 CPU threads (0 = default)")
+    parser.add_argument("--no-demo", action="store_true", help="skip the demo VODs")
+    parser.add_argument("--streams", type=int, default=3, help="generated streams (0 = none)")
+    parser.add_argument("--minutes", type=float, default=30.0, help="length of each generated stream")
+    parser.add_argument("--seed", type=int, default=100, help="seed of the first generated stream")
+    parser.add_argument("--streams-dir", type=Path, default=Path(tempfile.gettempdir()) / "dougchat-asr-streams")
+    parser.add_argument("--variants", default=",".join(VARIANTS), help="comma list of stage,plain,batched")
+    parser.add_argument("--lexicon", type=Path, help="lexicon for the stage (as the asset would use)")
+    parser.add_argument("--threads", type=int, default=2, help="CTranslate2 CPU threads")
     parser.add_argument("--beam-size", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--model", default=None, help="CTranslate2 model folder (default: bundled tiny.en)")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--compute-type", default="auto")
+    parser.add_argument("--config", type=json.loads, default={}, help="JSON of AsrConfig overrides for the stage")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
     args = parser.parse_args(argv)
+    variants = [v for v in args.variants.split(",") if v]
 
-    files = args.audio or demo_audio()
-    if not files:
+    inputs: list[tuple[Path, Path | None]] = [(p, find_script(p)) for p in args.audio]
+    if not args.audio and not args.no_demo:
+        inputs += demo_audio()
+    if args.streams and not args.audio:
+        from asr_streams import make_streams
+
+        inputs += make_streams(args.streams_dir, args.streams, args.minutes, args.seed)
+    if not inputs:
         print("no audio: pass files, or generate the demo (demo/vods/*/)", file=sys.stderr)
         return 2
-    base = AsrConfig(model_path=args.model, beam_size=args.beam_size, cpu_threads=args.threads)
-    info = resolve_model(base.model_path)
-    device, compute_type = choose_device(base.device, base.compute_type)
+    config = AsrConfig(
+        model_path=args.model, device=args.device, compute_type=args.compute_type, beam_size=args.beam_size,
+        cpu_threads=args.threads, lexicon_path=None if args.lexicon is None else str(args.lexicon), **args.config,
+    )
+    info = resolve_model(config.model_path)
+    device, compute_type = choose_device(config.device, config.compute_type)
     model = load_whisper(info, device, compute_type, args.threads)
-    variants = {"b_ours": base}
-    if args.lexicon:
-        variants["c_ours_lexicon"] = base.model_copy(
-            update={"lexicon_path": str(args.lexicon), "lexicon_mode": args.lexicon_mode}
-        )
+    import numpy as np
+
+    list(model.transcribe(np.zeros(16_000, dtype=np.float32), language="en")[0])  # warm-up, untimed
     print(f"model {info.model_id} ({info.sha256[:12]}), {device}/{compute_type}, beam {args.beam_size}, "
-          f"threads {args.threads or 'default'}, repeat {args.repeat}")
+          f"threads {args.threads}, batch {args.batch_size}, stage params {config.params_hash(info)}")
 
     rows = []
-    totals: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="asr-bench-audio-") as scratch:
-        for source in files:
+        for source, script_path in inputs:
             audio = as_16k_flac(source, Path(scratch))
             duration = probe_audio(audio).duration_s or 0.0
-            script_path = find_script(source)
             reference = script_reference(load_script(script_path)) if script_path else None
-            times: dict[str, list[float]] = {"a_bare": [], **{k: [] for k in variants}}
-            texts: dict[str, str] = {}
-            extras: dict[str, dict] = {}
-            for _ in range(args.repeat):
-                elapsed, texts["a_bare"], _n = run_bare(model, audio, args.beam_size)
-                times["a_bare"].append(elapsed)
-                for name, config in variants.items():
-                    elapsed, texts[name], _n, extras[name] = run_ours(model, audio, config)
-                    times[name].append(elapsed)
-            for name, values in times.items():
-                wall = statistics.median(values)
-                wer = word_error_rate([reference], [texts[name]]) if reference is not None else None
-                extra = dict(extras.get(name, {}))
-                usable_text = extra.pop("usable_text", None)
-                usable = None
-                if reference is not None and usable_text is not None:
-                    usable = word_error_rate([reference], [usable_text])
-                row = {
-                    "file": str(source),
-                    "variant": name,
-                    "duration_s": round(duration, 2),
-                    "wall_s": round(wall, 3),
+            name = source.parent.name + "/" + source.name if source.parent.name.startswith("demo") else source.stem
+            for variant in variants:
+                usable = notes = ""
+                if variant == "stage":
+                    wall, text, usable, notes = run_stage(model, audio, config)
+                elif variant == "plain":
+                    wall, text, notes = run_plain(model, audio, args.beam_size)
+                else:
+                    wall, text, notes = run_batched(model, audio, args.beam_size, args.batch_size)
+                wer = word_error_rate([reference], [text]) if reference is not None else None
+                wer_ok = word_error_rate([reference], [usable]) if reference is not None and usable else None
+                rows.append({
+                    "stream": name, "variant": variant, "duration_s": round(duration, 1), "wall_s": round(wall, 2),
                     "rtf": round(wall / duration, 4) if duration else None,
                     "wer": None if wer is None else round(wer.wer, 4),
                     "ref_words": None if wer is None else wer.n_ref_words,
                     "errors": None if wer is None else _errors(wer),
-                    "wer_usable": None if usable is None else round(usable.wer, 4),
-                    "usable_errors": None if usable is None else _errors(usable),
-                    **extra,
-                }
-                rows.append(row)
-                total = totals.setdefault(
-                    name, {"wall_s": 0.0, "duration_s": 0.0, "errors": 0, "usable_errors": None, "ref_words": 0}
-                )
-                total["wall_s"] += wall
-                total["duration_s"] += duration
-                total["errors"] += row["errors"] or 0
-                if row["usable_errors"] is not None:
-                    total["usable_errors"] = (total["usable_errors"] or 0) + row["usable_errors"]
-                total["ref_words"] += row["ref_words"] or 0
+                    "sdi": None if wer is None else [wer.substitutions, wer.deletions, wer.insertions],
+                    "wer_ok": None if wer_ok is None else round(wer_ok.wer, 4),
+                    "errors_ok": None if wer_ok is None else _errors(wer_ok),
+                    "notes": notes,
+                })
+                r = rows[-1]
+                print(f"  {name:<28} {variant:<8} {duration:>7.1f} s  wall {wall:7.2f}  WER {r['wer']}  "
+                      f"ok {r['wer_ok']}  S/D/I {r['sdi']}  {notes}", flush=True)
 
-    header = f"{'file':<40} {'variant':<15} {'audio s':>8} {'wall s':>8} {'RTF':>7} {'WER':>7} {'WER ok':>7}  notes"
+    header = f"{'stream':<28} {'variant':<8} {'audio s':>8} {'wall s':>8} {'RTF':>7} {'WER':>7} {'WER ok':>7} {'S/D/I':>14}"
+    print()
     print(header)
     print("-" * len(header))
-    for row in rows:
-        wer = "n/a" if row["wer"] is None else f"{row['wer']:.3f}"
-        wer_ok = "" if row["wer_usable"] is None else f"{row['wer_usable']:.3f}"
-        notes = ""
-        if "flags" in row:
-            notes = f"chunks {row['chunks']}, speech {row['speech_s']} s, flags {row['flags']}"
-        name = Path(row["file"]).parent.name + "/" + Path(row["file"]).name
-        print(f"{name[-40:]:<40} {row['variant']:<15} {row['duration_s']:>8.1f} {row['wall_s']:>8.2f} "
-              f"{row['rtf']:>7.4f} {wer:>7} {wer_ok:>7}  {notes}")
+    for r in rows:
+        wer = "n/a" if r["wer"] is None else f"{r['wer']:.3f}"
+        wer_ok = "" if r["wer_ok"] is None else f"{r['wer_ok']:.3f}"
+        sdi = "" if r["sdi"] is None else "/".join(map(str, r["sdi"]))
+        print(f"{r['stream'][-28:]:<28} {r['variant']:<8} {r['duration_s']:>8.1f} {r['wall_s']:>8.2f} "
+              f"{r['rtf']:>7.4f} {wer:>7} {wer_ok:>7} {sdi:>14}")
     print("-" * len(header))
-    bare = totals["a_bare"]
-    summary = {}
-    for name, total in totals.items():
-        wer = total["errors"] / total["ref_words"] if total["ref_words"] else None
-        wer_ok = (
-            total["usable_errors"] / total["ref_words"]
-            if total["ref_words"] and total["usable_errors"] is not None
-            else None
-        )
-        ratio = total["wall_s"] / bare["wall_s"] if bare["wall_s"] else None
-        summary[name] = {
-            "wall_s": round(total["wall_s"], 3),
-            "rtf": round(total["wall_s"] / total["duration_s"], 4),
-            "wer": None if wer is None else round(wer, 4),
-            "wer_usable": None if wer_ok is None else round(wer_ok, 4),
-            "time_ratio_vs_bare": round(ratio, 3),
-        }
-        print(f"{'TOTAL':<40} {name:<15} {total['duration_s']:>8.1f} {total['wall_s']:>8.2f} "
-              f"{summary[name]['rtf']:>7.4f} {('n/a' if wer is None else f'{wer:.3f}'):>7} "
-              f"{('' if wer_ok is None else f'{wer_ok:.3f}'):>7}  time ratio vs (a): {ratio:.3f}")
+    summary: dict[str, dict] = {}
+    groups = {"demo": lambda r: r["stream"].startswith("demo"), "generated": lambda r: not r["stream"].startswith("demo"),
+              "all": lambda r: True}
+    for group, keep in groups.items():
+        for variant in variants:
+            picked = [r for r in rows if r["variant"] == variant and keep(r)]
+            if not picked:
+                continue
+            wall = sum(r["wall_s"] for r in picked)
+            dur = sum(r["duration_s"] for r in picked)
+            ref = sum(r["ref_words"] or 0 for r in picked)
+            err = sum(r["errors"] or 0 for r in picked)
+            err_ok = sum(r["errors_ok"] or 0 for r in picked) if variant == "stage" else None
+            summary[f"{group}/{variant}"] = s = {
+                "wall_s": round(wall, 2), "rtf": round(wall / dur, 4) if dur else None,
+                "wer": round(err / ref, 4) if ref else None,
+                "wer_ok": round(err_ok / ref, 4) if ref and err_ok is not None else None,
+            }
+            print(f"{'TOTAL ' + group:<28} {variant:<8} {dur:>8.1f} {wall:>8.2f} {s['rtf'] or 0:>7.4f} "
+                  f"{s['wer'] if s['wer'] is not None else 'n/a':>7} {s['wer_ok'] if s['wer_ok'] is not None else '':>7}")
+        stage, plain, batched = (summary.get(f"{group}/{v}") for v in VARIANTS)
+        if stage and plain and batched and plain["wer"] is not None:
+            print(f"  {group}: stage WER {stage['wer']} vs plain {plain['wer']} "
+                  f"({'met' if stage['wer'] <= plain['wer'] else 'NOT met'}); stage wall / batched wall = "
+                  f"{stage['wall_s'] / batched['wall_s']:.2f} ({'met' if stage['wall_s'] <= 1.1 * batched['wall_s'] else 'NOT met'}, target <= 1.10)")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of this process: {peak_mb:.0f} MB")
     if args.json:
-        args.json.write_text(json.dumps({"rows": rows, "summary": summary}, indent=2) + "\n")
+        args.json.write_text(json.dumps({"rows": rows, "summary": summary, "peak_rss_mb": round(peak_mb)}, indent=2) + "\n")
     return 0
 
 

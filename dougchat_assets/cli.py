@@ -9,10 +9,16 @@ from pathlib import Path
 
 from dougchat_assets.errors import InputError
 from dougchat_assets.settings import WarehouseLayout
+from dougchat_assets.store.readonly import read_only_warehouse
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
 DEMO_VODS = DEMO_DIR / "vods"
 DEMO_AUDIT_LINES = 12
+
+
+def _read_warehouse(layout: WarehouseLayout):
+    """A read-only connection that waits for a running materialization's commit (shared lock)."""
+    return read_only_warehouse(layout.duckdb_path, "`dougchat " + " ".join(sys.argv[1:3]) + "` reading")
 
 
 def _layout() -> WarehouseLayout:
@@ -35,7 +41,8 @@ def _run(vod_ids: list[str], selection: list[str] | None) -> int:
 
     from dougchat_assets.defs.runs import fail_dead_runs
     from dougchat_assets.runner import (
-        UnknownAssetError, ensure_dagster_home, load_definitions, materialize_cross_vod, materialize_vods, split_selection,
+        UnknownAssetError, ensure_dagster_home, load_definitions, materialize_cross_vod, materialize_vods, open_instance,
+        split_selection,
     )
 
     layout = _layout()
@@ -49,10 +56,12 @@ def _run(vod_ids: list[str], selection: list[str] | None) -> int:
     if per_vod and not vod_ids:
         print(f"no VOD folders under {layout.incoming_dir}: add one with `dougchat add FOLDER`", file=sys.stderr)
         return 1
-    with dg.DagsterInstance.get() as instance:
+    with open_instance(layout) as instance:
         for run_id in fail_dead_runs(instance):
             print(f"marked run {run_id} failed: its process is gone (killed or crashed)", file=sys.stderr)
-        outcomes = materialize_vods(vod_ids, per_vod, instance, definitions, layout) if per_vod else []
+        outcomes = (
+            materialize_vods(vod_ids, per_vod, instance, definitions, layout, progress=_progress) if per_vod else []
+        )
         if cross:  # INFO: training and evaluation log their progress (steps, loss, tokens/s)
             outcomes.append(materialize_cross_vod(cross, instance, definitions, layout, log_level="INFO"))
     failed = 0
@@ -64,7 +73,13 @@ def _run(vod_ids: list[str], selection: list[str] | None) -> int:
             print(f"FAILED  {outcome.vod_id}", file=sys.stderr)
             for message in outcome.errors:
                 print(f"        {message}", file=sys.stderr)
+            if outcome.log_path is not None:
+                print(f"        details (tracebacks): {outcome.log_path}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def _incoming_ids(layout: WarehouseLayout) -> list[str]:
@@ -76,8 +91,23 @@ def _incoming_ids(layout: WarehouseLayout) -> list[str]:
     return sorted(scan.fingerprints)
 
 
+def _added_vods(layout: WarehouseLayout, requested: list[str]) -> list[str]:
+    """``requested`` VOD ids, each checked to be a safe id of a VOD that was added, before any partition exists."""
+    from dougchat_assets.settings import validate_vod_id
+
+    for vod_id in requested:
+        validate_vod_id(vod_id, source="--vod")
+        if not layout.incoming(vod_id).is_dir():
+            raise InputError(
+                "--vod", f"VOD {vod_id!r} was never added (no folder {layout.incoming(vod_id)}): "
+                         f"run `dougchat add FOLDER --vod-id {vod_id}` first"
+            )
+    return list(dict.fromkeys(requested))
+
+
 def cmd_materialize(args: argparse.Namespace) -> int:
-    vod_ids = args.vod or _incoming_ids(_layout())
+    layout = _layout()
+    vod_ids = _added_vods(layout, args.vod) if args.vod else _incoming_ids(layout)
     return _run(vod_ids, args.select)
 
 
@@ -101,9 +131,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(
         f"\nWarehouse: {layout.root}\n"
         f"  DuckDB:    {layout.duckdb_path}\n"
-        f"             raw_chat, vods, vod_audio, audio_energy, transcript_segments, transcript_words, offset_curve,\n"
-        f"             alignment_anchors, alignment_uncertain_spans, chat_filter_log, chat_filter_funnel, kept_chat,\n"
-        f"             pairs, splits, split_versions, eval_metrics, quality_checks, vod_manifest\n"
+        f"{_table_summary(layout)}"
         f"  audio:     {layout.audio_dir}/<vod_id>.flac\n"
         f"  plots:     {layout.reports_dir}/alignment/<vod_id>.png\n"
         f"  datasets:  {layout.datasets_dir}/<split version>/ (Parquet shards, JSONL, manifest.json)\n"
@@ -116,6 +144,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"  generate:  {venv}/dougchat generate --vod demo_03 --at 120\n"
     )
     return code
+
+
+def _table_summary(layout: WarehouseLayout, width: int = 100) -> str:
+    """Every table of the schema with its row count, wrapped under the DuckDB line."""
+    from dougchat_assets.store.schema import TABLES
+
+    counts: dict[str, int] = {}
+    if layout.duckdb_path.exists():
+        with _read_warehouse(layout) as con:
+            present = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+            counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES if t in present}
+    items = [f"{table} ({counts[table]:,})" if table in counts else f"{table} (-)" for table in TABLES]
+    lines, line = [], ""
+    for item in items:
+        if line and len(line) + len(item) + 2 > width:
+            lines.append(line + ",")
+            line = ""
+        line = f"{line}, {item}" if line else item
+    lines.append(line)
+    return "".join(f"             {text}\n" for text in lines)
 
 
 DEMO_HASH_KEY = "dougchat-demo-only-key-not-a-secret"
@@ -160,15 +208,13 @@ def _install_demo_references(layout: WarehouseLayout, demo_dir: Path, vod_ids: l
 def cmd_audit(args: argparse.Namespace) -> int:
     from types import SimpleNamespace
 
-    import duckdb
-
     from dougchat_assets.asr.audits import draw_audit_sample, write_audit_clips
     from dougchat_assets.asr.warehouse import audits_path
     from dougchat_assets.settings import validate_vod_id
 
     layout = _layout()
     vod_id = validate_vod_id(args.vod)
-    with duckdb.connect(str(layout.duckdb_path), read_only=True) as con:
+    with _read_warehouse(layout) as con:
         rows = con.execute(
             "SELECT segment_id, start_s, end_s, text FROM transcript_segments WHERE vod_id = ? AND text <> ''", [vod_id]
         ).fetchall()
@@ -190,15 +236,13 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_trace(args: argparse.Namespace) -> int:
     import json
 
-    import duckdb
-
     from dougchat_assets.dataset.lineage import clip_range, format_lineage
     from dougchat_assets.dataset.warehouse import trace_pair
 
     layout = _layout()
     if not layout.duckdb_path.exists():
         raise InputError(layout.duckdb_path, "no warehouse here yet: run `dougchat demo` or materialize some VODs")
-    with duckdb.connect(str(layout.duckdb_path), read_only=True) as con:
+    with _read_warehouse(layout) as con:
         lineage = trace_pair(con, args.pair_id)
     print(json.dumps(lineage.as_dict(), indent=2, default=str) if args.json else format_lineage(lineage))
     if args.clip:
@@ -214,10 +258,10 @@ def _latest_run_dir(layout: WarehouseLayout) -> Path:
     """The adapter the last lora_adapter materialization produced (else the newest finished run folder)."""
     import dagster as dg
 
-    from dougchat_assets.runner import ensure_dagster_home
+    from dougchat_assets.runner import ensure_dagster_home, open_instance
 
     ensure_dagster_home(layout)
-    with dg.DagsterInstance.get() as instance:
+    with open_instance(layout) as instance:
         event = instance.get_latest_materialization_event(dg.AssetKey("lora_adapter"))
     entry = event.asset_materialization.metadata.get("run_dir") if event and event.asset_materialization else None
     if entry is not None:
@@ -229,8 +273,6 @@ def _latest_run_dir(layout: WarehouseLayout) -> Path:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    import duckdb
-
     from dougchat_assets.dataset.config import DatasetConfig
     from dougchat_assets.dataset.params import filter_preset
     from dougchat_assets.dataset.toxicity import ToxicityScorer
@@ -247,7 +289,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     else:
         if args.vod is None or args.at is None:
             raise InputError("generate", "give --vod and --at SECONDS (audio time), or --snippet TEXT")
-        with duckdb.connect(str(layout.duckdb_path), read_only=True) as con:
+        with _read_warehouse(layout) as con:
             source = read_context_source(con, validate_vod_id(args.vod), dataset.window)
         context, _ = moment(source, args.at)
         where = f"{args.vod} at {args.at:.1f} s"
@@ -284,11 +326,11 @@ def cmd_dev(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from dougchat_assets.defs.runs import fail_dead_runs
-    from dougchat_assets.runner import PROJECT_ROOT, ensure_dagster_home
+    from dougchat_assets.runner import PROJECT_ROOT, ensure_dagster_home, open_instance
 
     layout = _layout()
     ensure_dagster_home(layout)
-    with dg.DagsterInstance.get() as instance:
+    with open_instance(layout) as instance:
         for run_id in fail_dead_runs(instance):
             print(f"marked run {run_id} failed: its process is gone (killed or crashed)", file=sys.stderr)
     os.environ.setdefault("DOUGCHAT_WAREHOUSE", str(layout.root))
@@ -298,8 +340,18 @@ def cmd_dev(args: argparse.Namespace) -> int:
     workspace = PROJECT_ROOT / "workspace.yaml"
     command += ["-w", str(workspace)] if workspace.exists() else ["-m", "dougchat_assets.definitions"]
     os.chdir(PROJECT_ROOT if workspace.exists() else Path.cwd())
+    # A shell starts background jobs with SIGINT ignored, and an ignored signal stays ignored
+    # across exec: Dagster then kept running on Ctrl-C and on SIGTERM.  Default handlers.
+    _restore_default_signals()
     os.execvp(command[0], command)
     return 0  # unreachable: execvp replaces this process
+
+
+def _restore_default_signals() -> None:
+    import signal
+
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, signal.SIG_DFL)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -55,6 +55,17 @@ def atomic_write_text(final: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+def save_png(figure, path: str | Path) -> Path:
+    """Write a matplotlib ``figure`` to ``path`` as PNG atomically, close it, return the path."""
+    import matplotlib.pyplot as plt
+
+    out = Path(path)
+    with atomic_path(out, suffix=".png") as tmp:
+        figure.savefig(tmp, format="png")
+    plt.close(figure)
+    return out
+
+
 def atomic_copy_files(files: list[Path], final: Path) -> None:
     """Copy ``files`` into folder ``final`` so that it appears complete or not at all.
 

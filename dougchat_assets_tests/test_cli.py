@@ -35,6 +35,10 @@ def test_add_then_materialize(warehouse: Path, tmp_path: Path, capsys) -> None:
     with duckdb.connect(str(warehouse / "dougchat.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from raw_chat").fetchone() == (5,)
     assert (warehouse / ".dagster" / "dagster.yaml").exists()
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(warehouse / ".dagster")) as instance:
+        assert {run.job_name for run in instance.get_runs()} == {"vod_pipeline", "dataset_and_model"}  # not __ephemeral_asset_job__
 
 
 @pytest.mark.parametrize("bad_id", ["../escape", "a/b", "a,b", "", "x" * 65])
@@ -71,7 +75,24 @@ def test_materialize_failure_exits_non_zero_with_the_reason(warehouse: Path, tmp
     assert main(["materialize", "--vod", "vod_bad"]) == 1
     err = capsys.readouterr().err
     assert "FAILED  vod_bad" in err and "chat.json" in err
+    log = Path(err.split("details (tracebacks): ")[1].split()[0])
+    details = log.read_text()
+    assert log.parent == warehouse / "logs" and "chat.json" in details and ("Traceback" in details or "Stack Trace" in details)
     shutil.rmtree(warehouse)
+
+
+@pytest.mark.parametrize(("vod_id", "why"), [("nope", "was never added"), ("../etc", "unsafe VOD id")])
+def test_materialize_refuses_a_vod_that_was_not_added_before_creating_a_partition(
+    warehouse: Path, capsys, vod_id, why
+) -> None:
+    import dagster as dg
+
+    assert main(["materialize", "--vod", vod_id]) == 2
+    assert why in capsys.readouterr().err
+    home = warehouse / ".dagster"
+    if home.exists():
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            assert instance.get_dynamic_partitions("vods") == []
 
 
 def test_audit_writes_a_reproducible_sample_of_clips(warehouse: Path, tmp_path: Path, capsys) -> None:
@@ -107,3 +128,31 @@ def test_trace_and_generate_explain_what_is_missing(warehouse: Path, capsys) -> 
     assert "no warehouse here yet" in capsys.readouterr().err
     assert main(["generate", "--vod", "demo_01"]) == 2
     assert "give --vod and --at SECONDS" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+def test_dev_hands_dagster_default_signal_handlers_even_from_a_background_shell(signame) -> None:
+    """`dougchat dev &` starts with SIGINT ignored; an ignored signal survives exec, so Dagster never stopped.
+
+    The child ignores SIGINT and SIGTERM like a background job, then does what `cmd_dev` does
+    before ``execvp``; the program it execs (a stand-in for `dagster dev`) must stop on the signal.
+    """
+    import signal
+    import subprocess
+    import sys
+
+    child = (
+        "import os, signal, sys\n"
+        "signal.signal(signal.SIGINT, signal.SIG_IGN); signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "from dougchat_assets.cli import _restore_default_signals\n"
+        "_restore_default_signals()\n"
+        "os.execvp(sys.executable, [sys.executable, '-c', \"import time; print('ready', flush=True); time.sleep(60)\"])\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline().strip() == "ready"
+        process.send_signal(getattr(signal, signame))
+        assert process.wait(timeout=10) != 0
+    finally:
+        process.kill()
+        process.wait()

@@ -163,6 +163,10 @@ def test_adapter_is_trained_tracked_and_evaluated_on_the_held_out_vod(demo_wareh
     run_dir = next((demo_warehouse / "models").glob("v*/training.json")).parent
     info = training_info(run_dir)
     assert info["done"] and info["steps"] == 10 and info["base_model"]["sha256"]
+    assert (run_dir / "losses.png").read_bytes().startswith(b"\x89PNG")
+    with dg.DagsterInstance.from_config(str(demo_warehouse / ".dagster")) as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey("lora_adapter"))
+        assert "data:image/png;base64," in event.asset_materialization.metadata["loss_plot"].value  # shown inline
     from peft import PeftModel  # the adapter folder loads with plain peft
 
     from dougchat_assets.model.base import cached_base, choose_precision, load_base_model, resolve_base_model
@@ -239,3 +243,16 @@ def test_reviewer_override_wins_and_is_recorded(demo_warehouse: Path) -> None:
         assert [(ms, round(audio, 6)) for ms, audio, _ in rows] == [(ms, round(a + 0.5, 6)) for ms, a in knots]
         assert {source for *_, source in rows} == {"override"}
         assert con.execute("select count(*) from vod_manifest where vod_id = 'demo_02' and role = 'override'").fetchone() == (1,)
+
+
+def test_demo_summary_lists_every_table_with_its_rows(demo_warehouse: Path) -> None:
+    import re
+
+    from dougchat_assets.cli import _table_summary
+    from dougchat_assets.settings import WarehouseLayout
+    from dougchat_assets.store.schema import TABLES
+
+    summary = _table_summary(WarehouseLayout.from_env())
+    counts = dict(re.findall(r"(\w+) \(([\d,]+|-)\)", summary))
+    assert set(counts) == set(TABLES)
+    assert all(int(counts[t].replace(",", "")) > 0 for t in ("raw_chat", "pairs", "splits", "eval_metrics"))

@@ -13,6 +13,10 @@ repository root.  Every behaviour is a knob drawn per seed from wide ranges
 
 Text pools, names and emote mixes are this package's own (independent of ``demo/``), so
 filters tuned on the demo VODs meet unseen text here.
+
+:mod:`dougchat_sim.alignment` builds on the same streams to simulate whole VODs for the
+alignment estimator (its inputs plus the true curve, lag and read-alouds); import it from
+there, so that chat-only users do not load the estimator's modules.
 """
 
 from dougchat_sim.chat import SimulatedStream, simulate_stream

@@ -19,13 +19,13 @@ from dougchat_assets.chat.emotes import default_emote_names
 from dougchat_sim import components as comp
 from dougchat_sim import text_pools as tp
 from dougchat_sim.clock import Clock
-from dougchat_sim.messages import Buffer, concat
+from dougchat_sim.messages import Buffer, Rows, concat
 from dougchat_sim.moderation import Plan, moderate
 from dougchat_sim.params import StreamParams, draw_params
-from dougchat_sim.population import VIEWER, Intensity, make_viewers
+from dougchat_sim.population import VIEWER, Intensity, Users, make_viewers
 from dougchat_sim.tables import build_tables
 from dougchat_sim.textgen import SlotFiller, Uniforms, weighted_pool
-from dougchat_sim.transcript import simulate_speech
+from dougchat_sim.transcript import Speech, simulate_speech
 
 
 @dataclass
@@ -67,8 +67,25 @@ def _filler(params: StreamParams, users, emote_pool: tuple[str, ...], channel: s
     return SlotFiller(u, pools)
 
 
-def simulate_stream(seed: int, vod_id: str = "sim", **fixed: object) -> SimulatedStream:
-    """Simulate the stream drawn for ``seed`` (``fixed`` pins knobs, as in :func:`draw_params`)."""
+@dataclass
+class GeneratedRows:
+    """Everything drawn for one stream before it becomes Arrow tables.
+
+    :func:`simulate_stream` turns it into the ``raw_chat`` and label tables; the alignment
+    simulator (:mod:`dougchat_sim.alignment`) builds the estimator's inputs from it directly,
+    skipping the parser-shaped columns (ids, emote spans) it has no use for.
+    """
+
+    params: StreamParams
+    clock: Clock
+    users: Users
+    speech: Speech
+    rows: Rows  # generation order, not yet sorted by time
+    emotes: tuple[str, ...]  # this chat's distinct emotes, most popular first
+
+
+def generate_rows(seed: int, vod_id: str = "sim", **fixed: object) -> GeneratedRows:
+    """Draw the knots for ``seed`` and generate speech and every chat row (see module docstring)."""
     params = draw_params(seed, **fixed)
     rng = comp.component_rng(seed, "setup")
     clock = Clock.from_params(params)
@@ -99,5 +116,11 @@ def simulate_stream(seed: int, vod_id: str = "sim", **fixed: object) -> Simulate
         pool = np.setdiff1d(ctx.viewers, np.fromiter(victims, dtype=np.int64, count=len(victims)))
         comp.ordinary(ctx, deficit, pool if pool.size else ctx.viewers, name="ordinary-topup")
         rows = concat(rows, ctx.buf.rows())
-    chat, labels = build_tables(rows, users, clock, speech, params, vod_id, comp.component_rng(seed, "tables"))
-    return SimulatedStream(params, chat, labels, speech.segments, speech.words, clock.knots())
+    return GeneratedRows(params, clock, users, speech, rows, emotes)
+
+
+def simulate_stream(seed: int, vod_id: str = "sim", **fixed: object) -> SimulatedStream:
+    """Simulate the stream drawn for ``seed`` (``fixed`` pins knobs, as in :func:`draw_params`)."""
+    g = generate_rows(seed, vod_id, **fixed)
+    chat, labels = build_tables(g.rows, g.users, g.clock, g.speech, g.params, vod_id, comp.component_rng(seed, "tables"))
+    return SimulatedStream(g.params, chat, labels, g.speech.segments, g.speech.words, g.clock.knots())

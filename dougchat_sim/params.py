@@ -122,7 +122,7 @@ class StreamParams:
 FIELD_NAMES = tuple(f.name for f in dataclasses.fields(StreamParams))
 
 
-def _loguniform(rng: np.random.Generator, lo: float, hi: float) -> float:
+def loguniform(rng: np.random.Generator, lo: float, hi: float) -> float:
     return float(math.exp(rng.uniform(math.log(lo), math.log(hi))))
 
 
@@ -130,8 +130,8 @@ def _raw_draws(rng: np.random.Generator) -> dict:
     """All random numbers, always in the same order, whatever is pinned later."""
     u = rng.uniform
     d: dict = {}
-    d["duration_s"] = round(_loguniform(rng, 1200.0, 18000.0), 1)
-    d["chat_rate_msgs_per_s"] = round(_loguniform(rng, 0.3, 80.0), 3)
+    d["duration_s"] = round(loguniform(rng, 1200.0, 18000.0), 1)
+    d["chat_rate_msgs_per_s"] = round(loguniform(rng, 0.3, 80.0), 3)
     d["started_at_utc_ms"] = int(rng.integers(1_577_836_800_000, 1_780_000_000_000))
     d["late_start_s"] = round(u(0.0, 5.0) if rng.random() < 0.25 else u(5.0, 900.0), 3)
     d["drift_ppm"] = round(u(-400.0, 400.0), 2)
@@ -139,9 +139,9 @@ def _raw_draws(rng: np.random.Generator) -> dict:
     d["_cut_fracs"] = rng.random(3)
     d["_cut_lens"] = rng.uniform(15.0, 240.0, 3)
     d["rate_wobble"] = round(u(0.0, 0.8), 3)
-    d["rate_wobble_timescale_s"] = round(_loguniform(rng, 30.0, 900.0), 1)
+    d["rate_wobble_timescale_s"] = round(loguniform(rng, 30.0, 900.0), 1)
     d["start_ramp_s"] = round(u(0.0, 600.0), 1)
-    d["_msgs_per_chatter"] = _loguniform(rng, 3.0, 40.0)
+    d["_msgs_per_chatter"] = loguniform(rng, 3.0, 40.0)
     d["chattiness_skew"] = round(u(0.5, 1.5), 3)
     d["sub_badge_share"] = round(u(0.1, 0.7), 3)
     d["n_mods"] = int(rng.integers(2, 21))
@@ -155,13 +155,13 @@ def _raw_draws(rng: np.random.Generator) -> dict:
     d["echo_share"] = round(u(0.1, 0.8), 3)
     d["segment_heat_sigma"] = round(u(0.3, 1.5), 3)
     d["vote_calls_per_hour"] = round(u(0.0, 6.0), 3)
-    d["vote_turnout"] = round(_loguniform(rng, 0.05, 0.6), 4)
+    d["vote_turnout"] = round(loguniform(rng, 0.05, 0.6), 4)
     d["bot_share"] = round(u(0.0, 0.03), 4)
     n_bots = int(rng.integers(1, 4))
     d["listed_bots"] = tuple(str(b) for b in rng.choice(np.array(DEFAULT_BOTS), n_bots, replace=False))
     n_timers = int(rng.choice(4, p=[0.3, 0.35, 0.2, 0.15]))
     d["timer_bots"] = tuple(str(b) for b in rng.choice(np.array(TIMER_ACCOUNTS), n_timers, replace=False))
-    d["timer_period_s"] = tuple(round(_loguniform(rng, 120.0, 1800.0), 1) for _ in range(n_timers))
+    d["timer_period_s"] = tuple(round(loguniform(rng, 120.0, 1800.0), 1) for _ in range(n_timers))
     d["timer_jitter_cv"] = round(u(0.0, 0.1), 4)
     d["command_share"] = round(u(0.0, 0.04), 4)
     d["command_reply_prob"] = round(u(0.3, 1.0), 3)
@@ -186,7 +186,7 @@ def _raw_draws(rng: np.random.Generator) -> dict:
     d["toxic_share"] = round(u(0.0, 0.03), 4)
     d["troll_share"] = round(u(0.005, 0.05), 4)
     d["ordinary_profane_share"] = round(u(0.0, 0.06), 4)
-    d["_sub_ratio"] = _loguniform(rng, 0.001, 0.03)
+    d["_sub_ratio"] = loguniform(rng, 0.001, 0.03)
     d["gift_bomb_share"] = round(u(0.0, 0.2), 3)
     d["n_raids"] = int(rng.choice(4, p=[0.4, 0.35, 0.15, 0.1]))
     d["raid_users"] = round(u(5.0, 100.0), 1)

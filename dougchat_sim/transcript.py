@@ -9,7 +9,7 @@ no speech, so no segment straddles a cut and every segment end has one broadcast
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -59,15 +59,19 @@ class Speech:
     heat: np.ndarray  # relative pull on reactions (0 for vote calls)
     segments: pa.Table
     words: pa.Table
+    music: list[tuple[float, float]] = field(default_factory=list)  # audio (start, end) of music breaks
 
 
-def _blocked(params: StreamParams, clock: Clock, rng: np.random.Generator, total: float) -> list[tuple[float, float]]:
-    """Audio stretches without speech: music breaks and a margin around each cut point."""
+def _blocked(
+    params: StreamParams, clock: Clock, rng: np.random.Generator, total: float
+) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """Audio stretches without speech (music breaks and a margin around each cut point), and the music alone."""
     spans = []
     n_music = rng.poisson(params.music_per_hour * max(total, 0.0) / 3600.0)
     for start, scale in zip(rng.uniform(0.0, total, n_music), rng.uniform(0.5, 1.5, n_music)):
         spans.append((float(start), float(start + params.music_len_s * scale)))
-    spans += [(p - 1.5, p + 1.5) for p in clock.cut_points_audio()]
+    music = sorted((s, min(e, total)) for s, e in spans)
+    spans = spans + [(p - 1.5, p + 1.5) for p in clock.cut_points_audio()]
     spans.sort()
     merged: list[tuple[float, float]] = []
     for s, e in spans:
@@ -75,7 +79,7 @@ def _blocked(params: StreamParams, clock: Clock, rng: np.random.Generator, total
             merged[-1] = (merged[-1][0], max(merged[-1][1], e))
         else:
             merged.append((s, e))
-    return merged
+    return merged, music
 
 
 def _sentence_words(filler: SlotFiller, u: Uniforms, target: int) -> list[str]:
@@ -91,7 +95,7 @@ def simulate_speech(params: StreamParams, clock: Clock, rng: np.random.Generator
     """Lay speech along the audio: segments of drawn length, pauses, music, calls to vote."""
     u = Uniforms(rng)
     total = clock.audio_duration_s
-    blocked = _blocked(params, clock, rng, total)
+    blocked, music = _blocked(params, clock, rng, total)
     n_calls = rng.poisson(params.vote_calls_per_hour * max(total, 0.0) / 3600.0)
     call_times = sorted(rng.uniform(0.0, total, n_calls).tolist())
     starts: list[float] = []
@@ -183,7 +187,9 @@ def simulate_speech(params: StreamParams, clock: Clock, rng: np.random.Generator
         schema=SEGMENT_COLUMNS,
     )
     words_table = _words_table(vod_id, ids, word_rows)
-    return Speech(start_arr, end_arr, clock.broadcast_of_audio(end_arr), spoken, call_kind, heat, segments, words_table)
+    return Speech(
+        start_arr, end_arr, clock.broadcast_of_audio(end_arr), spoken, call_kind, heat, segments, words_table, music
+    )
 
 
 def _segment_ids(start_s: np.ndarray) -> list[str]:

@@ -1,14 +1,20 @@
 """Chat <-> audio alignment: map chat UTC time to seconds of the downloaded audio.
 
-Pure logic (numpy/pyarrow only, no DuckDB, no Dagster).  Entry points:
+Pure logic (numpy/pyarrow only, no Dagster).  The estimator runs in stages, one direction
+(:mod:`.estimate` is the driver; change the algorithm in the stage's module):
 
-* :func:`estimate_alignment` — inputs -> :class:`AlignmentResult` (knots + evidence);
-* :func:`map_chat_to_audio` — the knot contract every later stage uses;
-* :func:`evaluate_checks` / :class:`AlignmentThresholds` — asset-check evaluators;
-* :func:`load_override` / :func:`write_override` — reviewer overrides (TOML);
-* :func:`alignment_errors` — score against true knots;
-* :func:`plot_alignment` — PNG for metadata and review (imports matplotlib lazily);
-* :mod:`.simulate` — data-level VOD simulator for tests and ``bench/alignment.py``.
+1. evidence — :mod:`.metadata` (search range), :mod:`.echo` + :mod:`.calls` (lexical echo),
+   :mod:`.xcorr` (chat density vs speech), :mod:`.anchors` (countdown, calls),
+   :mod:`.readaloud` (messages read aloud: they measure the lag split);
+2. curve fit — :mod:`.curvefit` (offset, cuts via :mod:`.cuts`, drift via :mod:`.drift`, all
+   on :mod:`.score`'s echo score with :mod:`.lag`'s prior);
+3. confidence and checks — :mod:`.confidence` (+ :mod:`.significance`), :mod:`.checks`.
+
+Beside them: :mod:`.pipeline` (estimate + override + checks: what ``offset_curve`` runs),
+:mod:`.override` (the one override file module), :mod:`.warehouse` (DuckDB reads/writes
+only), :mod:`.plot`; the data types in :mod:`.inputs`, :mod:`.result`, :mod:`.params`,
+:mod:`.curve` (the knot contract); :mod:`.evaluate` and :mod:`.baseline` for benchmarks.
+Synthetic VODs for tests and ``bench/alignment.py`` come from ``dougchat_sim.alignment``.
 """
 
 from __future__ import annotations
@@ -28,16 +34,18 @@ from dougchat_assets.align.checks import (
     evaluate_checks,
 )
 from dougchat_assets.align.curve import flat_spans, in_flat_span, map_chat_to_audio
-from dougchat_assets.align.estimate import estimate_alignment, with_override
+from dougchat_assets.align.estimate import estimate_alignment
 from dougchat_assets.align.evaluate import ErrorStats, alignment_errors
 from dougchat_assets.align.inputs import AlignmentInputs, ChatMessages, EnergyFrames, VodMeta, WordTimings
 from dougchat_assets.align.lag import LagPrior
 from dougchat_assets.align.override import Flag, Override, load_override, override_path, write_override
 from dougchat_assets.align.params import AlignmentParams
+from dougchat_assets.align.pipeline import AlignmentOutcome, align_vod, with_override
 from dougchat_assets.align.result import AlignmentResult, Anchor, Knot, SegmentInfo, UncertainSpan, WindowEstimate
 
 __all__ = [
     "AlignmentInputs",
+    "AlignmentOutcome",
     "AlignmentParams",
     "AlignmentResult",
     "AlignmentThresholds",
@@ -55,6 +63,7 @@ __all__ = [
     "VodMeta",
     "WindowEstimate",
     "WordTimings",
+    "align_vod",
     "alignment_errors",
     "all_passed",
     "baseline_global_xcorr",

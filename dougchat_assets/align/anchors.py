@@ -1,4 +1,4 @@
-"""Step 4: anchor events — moments both clocks agree on, used to check the curve.
+"""Evidence stage, anchors: anchor events — moments both clocks agree on, used to check the curve.
 
 * the loud countdown that ends "starting soon" (from the transcript's descending numbers,
   or from energy alone when the transcript has none), answered by a burst of hype in chat;
@@ -17,9 +17,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from dougchat_assets.align.calls import find_calls
-from dougchat_assets.align.fit import robust_z
+from dougchat_assets.align.curve import inverse_map, map_chat_to_audio
+from dougchat_assets.align.echo import token_messages
 from dougchat_assets.align.inputs import AlignmentInputs
 from dougchat_assets.align.lag import LagPrior
+from dougchat_assets.align.params import AlignmentParams
+from dougchat_assets.align.result import Anchor, Knot
+from dougchat_assets.align.score import robust_z
 from dougchat_assets.align.text import HYPE_TOKENS, word_token
 
 
@@ -36,6 +40,16 @@ class Burst:
     chat_s: float  # streamer time of the burst on the chat clock (lag removed)
     z: float
     n_messages: int
+    spread_s: float = 0.0  # robust spread of the burst's message times
+
+
+def anchor_sigma(kind: str, burst: Burst, params: AlignmentParams) -> float:
+    """How far an anchor of this kind may miss a right curve: its kind's systematic spread
+    (a countdown's hype and a call's answers need not follow the echoes' lag exactly) and the
+    burst's own location error (spread over sqrt(messages)), added in quadrature."""
+    kind_sd = dict(params.anchor_kind_sd_s).get(kind, max(v for _, v in params.anchor_kind_sd_s))
+    located = burst.spread_s / np.sqrt(max(burst.n_messages, 1))
+    return float(np.hypot(kind_sd, located))
 
 
 def countdown_event(inputs: AlignmentInputs, search_s: float = 1200.0) -> AudioEvent | None:
@@ -155,4 +169,39 @@ def find_burst(
     rival = near & (np.abs(taus - taus[i]) > 10.0)
     if rival.any() and score[rival].max() > dominance * score[i]:
         return None
-    return Burst(float(taus[i]), float(z[i]), n_in)
+    inside = sel[(sel >= taus[i]) & (sel <= taus[i] + lag.quantile(0.95))]
+    q25, q75 = np.quantile(inside, [0.25, 0.75]) if inside.size else (0.0, 0.0)
+    return Burst(float(taus[i]), float(z[i]), n_in, float((q75 - q25) / 1.349))
+
+
+def anchor_residuals(
+    inputs: AlignmentInputs, chat_s: np.ndarray, knots: list[Knot], ref: int, p: AlignmentParams
+) -> list[Anchor]:
+    """Every anchor event chat clearly answered, with how far the fitted ``knots`` miss it."""
+    events: list[AudioEvent] = []
+    cd = countdown_event(inputs)
+    if cd is not None:
+        events.append(cd)
+    events.extend(call_events(inputs))
+    if not events:
+        return []
+    tok_ids, msg_idx = token_messages(inputs.chat)
+    vocab = {t: i for i, t in enumerate(inputs.chat.vocab)}
+    anchors: list[Anchor] = []
+    for ev in events:
+        ids = [vocab[t] for t in ev.tokens if t in vocab]
+        if not ids:
+            continue
+        msgs = np.unique(msg_idx[np.isin(tok_ids, ids)])
+        if msgs.size < 5:
+            continue
+        pred_ms = inverse_map(knots, ev.audio_s)
+        burst = find_burst(chat_s[msgs], (pred_ms - ref) / 1000.0, p.lag, search_s=30.0 if ev.kind == "call" else 90.0)
+        if burst is None:
+            continue
+        chat_ms = int(round(ref + 1000.0 * burst.chat_s))
+        resid = float(map_chat_to_audio(knots, np.array([chat_ms]))[0] - ev.audio_s)
+        anchors.append(
+            Anchor(ev.kind, chat_ms, float(ev.audio_s), float(burst.n_messages), resid, anchor_sigma(ev.kind, burst, p))
+        )
+    return anchors

@@ -1,4 +1,4 @@
-"""The naive method the estimator is measured against: one global cross-correlation.
+"""Benchmarks only: the naive method the estimator is measured against: one global cross-correlation.
 
 Chat message density (bots and commands out) against the audio's loudness, one lag for the
 whole VOD, the prior's median reaction lag removed.  It cannot follow drift or cuts, and its

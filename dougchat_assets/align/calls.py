@@ -1,4 +1,4 @@
-"""Sentences and spoken calls ("type one in chat", "chat, spam KEKW", "two if you ...").
+"""Evidence stage, calls: sentences and spoken calls ("type one in chat", "chat, spam KEKW", "two if you ...").
 
 Viewers react once the streamer has *finished* the sentence (a call is answered after it
 has been asked; a name is echoed once the line lands), so the echo clock of every word

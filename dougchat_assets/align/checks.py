@@ -1,4 +1,4 @@
-"""Asset-check evaluators for an alignment: is it sure, consistent and physically plausible?
+"""Confidence stage, checks: asset-check evaluators for an alignment: is it sure, consistent and physically plausible?
 
 Each returns ``CheckOutcome(passed, value, threshold, description)``; the Dagster layer
 turns them into ``AssetCheckResult`` rows.  All thresholds live in one dataclass so the
@@ -18,7 +18,7 @@ from dougchat_assets.align.result import AlignmentResult
 @dataclass(frozen=True)
 class AlignmentThresholds:
     min_confidence: float = 0.5
-    max_anchor_residual_s: float = 3.0  # weighted median |curve(anchor chat) - anchor audio|
+    max_anchor_residual_sigma: float = 3.0  # weighted median |curve(anchor chat) - anchor audio| / anchor sigma
     max_abs_drift_s_per_h: float = 20.0  # real clocks drift a few s/h; more means a bad fit
     min_offset_s: float = -900.0  # audio may start up to 15 min after the metadata start...
     max_offset_over_duration: float = 1.0  # ...and cannot be ahead of it by more than its length
@@ -37,35 +37,43 @@ class CheckOutcome(NamedTuple):
 
 def check_confidence(result: AlignmentResult, thresholds: AlignmentThresholds) -> CheckOutcome:
     value = float(result.confidence)
+    if result.method.startswith("override"):
+        why = f"{result.method}: a reviewer's curve"
+    else:
+        why = f"weakest segment {min((s.confidence for s in result.segments), default=0.0):.2f}"
     return CheckOutcome(
         value >= thresholds.min_confidence,
         value,
         thresholds.min_confidence,
-        f"alignment confidence {value:.2f} (needs >= {thresholds.min_confidence:.2f}; weakest segment "
-        f"{min((s.confidence for s in result.segments), default=0.0):.2f})",
+        f"alignment confidence {value:.2f} (needs >= {thresholds.min_confidence:.2f}; {why})",
     )
 
 
 def check_anchor_residual(result: AlignmentResult, thresholds: AlignmentThresholds) -> CheckOutcome:
-    """Weighted median of |residual| over anchors; passes (value None) when no anchor was found.
+    """Weighted median of |residual| / sigma over anchors; passes (value None) when no anchor was found.
 
-    The median, because a call anchor can lock onto a neighbouring burst of the same token;
-    one such miss should not fail a VOD whose other anchors agree.
+    Each residual is judged against its own anchor's uncertainty (``Anchor.sigma_s``: its
+    kind's timing spread and how sharply its burst locates), so a broad hype burst after a
+    countdown is not held to a sharp call-answer's standard.  The median, because a call
+    anchor can lock onto a neighbouring burst of the same token; one such miss should not
+    fail a VOD whose other anchors agree.
     """
+    limit = thresholds.max_anchor_residual_sigma
     if not result.anchors:
-        return CheckOutcome(
-            True, None, thresholds.max_anchor_residual_s, "no anchor events found (countdown/calls): nothing to check"
-        )
+        return CheckOutcome(True, None, limit, "no anchor events found (countdown/calls): nothing to check")
     res = np.array([abs(a.residual_s) for a in result.anchors])
+    z = np.array([abs(a.residual_s) / max(a.sigma_s, 1e-3) for a in result.anchors])
     w = np.array([max(a.weight, 1e-9) for a in result.anchors])
-    order = np.argsort(res, kind="stable")
+    order = np.argsort(z, kind="stable")
     cum = np.cumsum(w[order])
-    value = float(res[order][int(np.searchsorted(cum, cum[-1] / 2.0))])
+    k = order[int(np.searchsorted(cum, cum[-1] / 2.0))]
+    value = float(z[k])
     return CheckOutcome(
-        value <= thresholds.max_anchor_residual_s,
+        value <= limit,
         value,
-        thresholds.max_anchor_residual_s,
-        f"median anchor residual {value:.2f} s over {len(result.anchors)} anchors (max {res.max():.1f} s)",
+        limit,
+        f"median anchor residual {value:.2f} sigma ({res[k]:.2f} s against {result.anchors[k].sigma_s:.2f} s, "
+        f"{result.anchors[k].kind}) over {len(result.anchors)} anchors (max {res.max():.1f} s; allowed {limit:.1f} sigma)",
     )
 
 

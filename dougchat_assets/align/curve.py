@@ -87,3 +87,20 @@ def in_flat_span(knots: Sequence[Any], chat_utc_ms: np.ndarray) -> np.ndarray:
     for start, end, _ in flat_spans(knots):
         mask |= (t > start) & (t < end)
     return mask
+
+
+def inverse_map(knots: Sequence[Any], audio_s: float) -> int:
+    """First chat time whose mapped audio reaches ``audio_s`` (for locating windows/anchors)."""
+    xs = np.array([k.chat_utc_ms for k in knots], dtype=np.int64)
+    ys = np.array([k.audio_s for k in knots])
+    if len(knots) == 1:
+        return int(xs[0] + round(1000.0 * (audio_s - ys[0])))
+    for i in range(len(knots) - 1):
+        if ys[i] <= audio_s <= ys[i + 1] and ys[i + 1] > ys[i]:
+            frac = (audio_s - ys[i]) / (ys[i + 1] - ys[i])
+            return int(xs[i] + round(frac * (xs[i + 1] - xs[i])))
+    if audio_s < ys[0]:
+        slope = (ys[1] - ys[0]) / max(1, xs[1] - xs[0])
+        return int(xs[0] + round((audio_s - ys[0]) / slope)) if slope > 0 else int(xs[0])
+    slope = (ys[-1] - ys[-2]) / max(1, xs[-1] - xs[-2])
+    return int(xs[-1] + round((audio_s - ys[-1]) / slope)) if slope > 0 else int(xs[-1])

@@ -1,4 +1,4 @@
-"""Lexical echo: pair each rare transcript word with the chat messages that repeat it.
+"""Evidence stage, lexical echo: pair each rare transcript word with the chat messages that repeat it.
 
 Chat repeats what the streamer just said (names, memes, "1" after "type one in chat").  For a
 transcript word whose sentence ended at audio time ``a`` and a chat message containing the

@@ -1,4 +1,4 @@
-"""Score an estimated curve against true knots, over the messages that matter.
+"""Benchmarks and tests: score an estimated curve against true knots, over the messages that matter.
 
 Messages sent during a true cut have no audio at all (the map is flat there by contract),
 so they are reported separately and, by default, left out of the headline numbers.

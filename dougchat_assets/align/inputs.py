@@ -1,4 +1,4 @@
-"""What the alignment estimator reads, as plain numpy arrays (no DuckDB, no Dagster).
+"""Inputs of every stage: what the alignment estimator reads, as plain numpy arrays (no DuckDB, no Dagster).
 
 The asset layer reads ``transcript_words``, ``raw_chat`` and ``audio_energy`` and hands them
 over here.  Chat is the one big input (a 6-hour VOD can have a million messages), so it is

@@ -1,4 +1,4 @@
-"""The chat reaction-lag model, and what of it the data can and cannot tell.
+"""Curve-fit stage, the lag prior: the chat reaction-lag model, and what of it the data can and cannot tell.
 
 A viewer hears the streamer ``latency`` seconds late (stream delay) and types a reaction
 ``reaction`` seconds after that.  So a message echoing a word that ended at audio time ``a``
@@ -16,6 +16,10 @@ What is NOT identifiable
       absolute lag.  So the split comes from this prior: the estimator subtracts the prior's
       lag distribution (by a maximum-likelihood location fit of its full shape, not just its
       median), and the accuracy of the absolute offset is the accuracy of the prior.
+      The one exception: messages the streamer reads aloud (speech *after* the message)
+      bound the offset from the other side; with enough of them :mod:`.readaloud` measures
+      the split (up to the streamer's read delay, itself a prior) and the result says
+      ``latency_source = "measured"``.
 
 Default prior: latency ~ Normal(2.5 s, 0.6 s) clipped at >= 1 s (Twitch low-latency mode
 is ~1-4 s), reaction ~ LogNormal(median 1.8 s, sigma 0.6) capped at 12 s, counted from the

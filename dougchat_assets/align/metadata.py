@@ -1,4 +1,4 @@
-"""Step 1: what the metadata alone says about the offset, and how far to search around it.
+"""Evidence stage, metadata: what the metadata alone says about the offset, and how far to search around it.
 
 Metadata is a hint, never the answer: ``started_at`` can be missing or minutes off, the
 download can start late, and ads can be cut.  It sets the *search range* for the content

@@ -1,4 +1,4 @@
-"""Manual alignment overrides, ``warehouse/overrides/<vod_id>.toml``: THE reader, validator and writer.
+"""Beside the stages, overrides: manual alignment overrides, ``warehouse/overrides/<vod_id>.toml``: THE reader, validator and writer.
 
 The file is the hand-off between a person and the pipeline: the reviewer (``dougchat review``)
 writes it, ``offset_curve`` reads it and its curve wins over the estimate.  Both sides go

@@ -32,7 +32,8 @@ class AlignmentParams:
     max_drift_s_per_h: float = 20.0  # slope search range
     drift_prior_sd_s_per_h: float = 5.0  # Gaussian prior on drift: short VODs cannot measure it
     prune_min_matches: float = 4.0  # a segment with fewer echo matches is merged away
-    ratio_exclusion_s: float = 10.0  # "elsewhere" for the peak ratio: this far from the offset
+    ratio_exclusion_s: float = 10.0  # "elsewhere" for the peak ratio: this far beyond the peak's extent
+    peak_floor: float = 0.3  # the peak's extent: contiguous offsets above this share of its height
     echo_contrast: float = 30.0  # signal/background density ratio at the lag mode (score kernel)
     token_window_s: float = 5.0  # rarity: a token seen more than once per this many seconds is common
     min_token_weight: float = 0.15  # rarer-than-this tokens only
@@ -44,11 +45,24 @@ class AlignmentParams:
     window_step_s: float = 60.0
     window_min_z: float = 5.0  # a window estimate counts when its z reaches this
     agree_tol_s: float = 2.5  # a window/anchor agrees with the curve within this
-    z_conf_lo: float = 3.0  # segment pair-score z (vs the null) below this -> confidence 0
-    z_conf_hi: float = 8.0  # ... above this -> 1
-    ratio_conf_lo: float = 1.5  # segment peak ratio below this -> confidence 0 (chance peaks reach ~1.7)
-    ratio_conf_hi: float = 2.5  # ... above this -> 1 (real alignments: 3-7)
+    # segment confidence ramps: set by ``bench/alignment.py --calibrate`` on seeds 0-199 (an
+    # inaccurate curve passing costs as much as an accurate one blocked, mismatched pairs
+    # <= 0.5 %); reported on seeds 10000-10199
+    z_conf_lo: float = 2.0  # segment pair-score z (vs the null) below this -> confidence 0
+    z_conf_hi: float = 12.0  # ... above this -> 1
+    ratio_conf_lo: float = 1.8  # segment peak ratio below this -> confidence 0 (chance peaks reach ~1.7)
+    ratio_conf_hi: float = 3.8  # ... above this -> 1 (real alignments: 3-7)
     min_segment_matches: float = 8.0  # full confidence needs this many echo matches beyond chance
+    # read-alouds (see readaloud.py): a message's tokens spoken soon after it was sent
+    read_min_tokens: int = 2  # distinct content tokens a read must match
+    read_min_share: float = 0.6  # ... and this share of the message's tokens
+    read_window_s: tuple[float, float] = (-2.0, 30.0)  # audio seconds around the prior-split send time
+    read_span_per_token_s: float = 0.8  # matched words lie within this per token (+2 s)
+    max_copy_share: float = 0.3  # more of the echo evidence from sentence copies lowers confidence (set on seeds 0-199)
+    read_delay_s: float = 3.0  # prior median of the streamer's delay from a message to reading it
+    min_read_alouds: int = 5  # fewer reads: the lag split stays the prior's
+    # anchors: systematic spread of each kind's reaction timing against the echoes' (s)
+    anchor_kind_sd_s: tuple[tuple[str, float], ...] = (("countdown", 1.5), ("call", 1.0))
     xcorr_max_confidence: float = 0.3  # fallback without lexical echo never passes on its own
     xcorr_bin_s: float = 1.0
     xcorr_smooth_s: float = 5.0

@@ -1,4 +1,4 @@
-"""One picture of an alignment, for the asset's metadata and the reviewer.
+"""Beside the stages, plotting: one picture of an alignment, for the asset's metadata and the reviewer.
 
 The y axis is the offset ``audio_s - chat_s`` (chat seconds since the reference), so a
 perfect clock with no cuts is a flat line, drift is a gentle slope, and a cut is a drop by
@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 from dougchat_assets.align.curve import map_chat_to_audio  # noqa: E402
 from dougchat_assets.align.inputs import AlignmentInputs  # noqa: E402
 from dougchat_assets.align.result import AlignmentResult  # noqa: E402
-from dougchat_assets.fileio import atomic_path  # noqa: E402
+from dougchat_assets.fileio import save_png  # noqa: E402
 
 
 def plot_alignment(
@@ -113,14 +113,10 @@ def plot_alignment(
     method = result.method.split(":")[0]
     ax.set_title(
         f"{method}: confidence {result.confidence:.2f}, drift {result.drift_s_per_h:+.2f} s/h, "
-        f"{len(result.segments) - 1} cut(s), lag prior {result.reaction_lag_s:.1f} s",
+        f"{len(result.segments) - 1} cut(s), lag {result.reaction_lag_s:.1f} s ({result.latency_source})",
         fontsize=10,
     )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="best", ncol=2)
     fig.tight_layout()
-    out = Path(path)
-    with atomic_path(out, suffix=".png") as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-    return out
+    return save_png(fig, path)

@@ -34,7 +34,8 @@ class Anchor:
     ``audio_s`` is when the streamer finished the event; ``chat_utc_ms`` is the matched-filter
     location of chat's answering burst with the lag prior removed (when the streamer was at
     ``audio_s``, as chat tells it), so ``residual_s = curve(chat_utc_ms) - audio_s``.
-    ``weight`` is the number of messages in the burst.  Anchors share the lag prior with the
+    ``weight`` is the number of messages in the burst; the check judges ``residual_s`` in
+    units of ``sigma_s``.  Anchors share the lag prior with the
     curve, so they check consistency, not the absolute lag.
     """
 
@@ -43,6 +44,9 @@ class Anchor:
     audio_s: float
     weight: float
     residual_s: float
+    # how far this anchor may miss a right curve (s): its kind's own spread of reaction
+    # timing against echoes, and how sharply its burst locates (see anchors.anchor_sigma)
+    sigma_s: float = 1.0
 
     def as_tuple(self) -> tuple[str, int, float, float, float]:
         return (self.kind, self.chat_utc_ms, self.audio_s, self.weight, self.residual_s)
@@ -107,7 +111,7 @@ class AlignmentResult:
     window_estimates: list[WindowEstimate]
     segments: list[SegmentInfo]
     reference_utc_ms: int  # zero of the chat clock used for offsets (metadata start, else first message)
-    reaction_lag_s: float  # lag removed from echo delays (prior median; see lag.py)
+    reaction_lag_s: float  # lag removed from echo delays (prior median, or measured: latency_source)
     lag_spread_s: float  # observed inter-quartile range of echo delays (identifiable)
     drift_s_per_h: float  # audio seconds gained per broadcast hour ((k - 1) * 3600)
     offset_s: float  # audio_s - chat seconds since reference, at the first knot
@@ -119,6 +123,12 @@ class AlignmentResult:
     # inlier echo matches (message time, audio time of the sentence it echoes), for the plot
     echo_chat_utc_ms: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     echo_audio_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # where the split of offset + lag came from (see readaloud.py): "prior", "measured" or "override", the
+    # bounds on the lag median from echoes (lower) and read-alouds (upper), and the reads found
+    latency_source: str = "prior"
+    latency_lo_s: float = 0.0
+    latency_hi_s: float = float("inf")
+    n_read_alouds: int = 0
 
     @property
     def drift_ppm(self) -> float:

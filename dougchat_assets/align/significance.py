@@ -1,4 +1,4 @@
-"""How surprising is an echo peak?  A null built from the data itself.
+"""Confidence stage, significance: how surprising is an echo peak?  A null built from the data itself.
 
 A robust z of a peak against the other offsets is badly calibrated here: pairs are sparse
 and clumpy (a burst of twenty "1"s against one spoken "one" makes a tall, narrow peak by
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dougchat_assets.align.echo import EchoIndex
-from dougchat_assets.align.fit import ScoreKernel, offset_scores
+from dougchat_assets.align.score import ScoreKernel, offset_scores
 
 
 @dataclass(frozen=True)

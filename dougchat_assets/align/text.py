@@ -1,4 +1,4 @@
-"""Turn transcript words and chat bodies into comparable tokens.
+"""Evidence stage, shared: turn transcript words and chat bodies into comparable tokens.
 
 Lexical echo only works if "Parkzer," in the transcript and "PARKZER" in chat become the
 same token, and if the streamer's spoken "one" (in "type one in chat") meets chat's "1".

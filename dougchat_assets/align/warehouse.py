@@ -1,21 +1,21 @@
-"""offset_curve <-> warehouse: read a VOD's chat, words, energy and metadata; write knots and anchors.
+"""Storage beside the stages: read a VOD's alignment inputs from DuckDB, write its offset curve.
 
-Kept apart from the pure estimator so the asset and the benchmarks share it; no Dagster here.
+Only reads and writes (no estimation, no override logic, no checks: those are
+:mod:`.pipeline`'s); kept apart from the pure estimator so the asset and the benchmarks
+share it.  No Dagster here.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
-from dougchat_assets.align.checks import CheckOutcome, evaluate_checks
-from dougchat_assets.align.estimate import estimate_alignment, with_override
 from dougchat_assets.align.inputs import AlignmentInputs, VodMeta
-from dougchat_assets.align.override import OverrideBounds, load_override, override_path
+from dougchat_assets.align.pipeline import AlignmentOutcome
 from dougchat_assets.align.result import AlignmentResult
 from dougchat_assets.errors import InputError
 from dougchat_assets.ingest.manifest import file_entry, manifest_table, record_entry
@@ -55,49 +55,33 @@ def read_alignment_inputs(con: duckdb.DuckDBPyConnection, vod_id: str) -> Alignm
     )
 
 
-@dataclass
-class AlignmentOutcome:
-    result: AlignmentResult
-    checks: dict[str, CheckOutcome]
-    override_file: Path | None
-
-    @property
-    def check_records(self) -> list[CheckRecord]:
-        return [
-            CheckRecord(name, bool(c.passed), c.value, c.threshold, c.description)
-            for name, c in self.checks.items()
-        ]
+def check_records(outcome: AlignmentOutcome) -> list[CheckRecord]:
+    """The outcome's checks as ``quality_checks`` rows (and the asset's check results)."""
+    return [CheckRecord(name, bool(c.passed), c.value, c.threshold, c.description) for name, c in outcome.checks.items()]
 
 
-def estimate_for_vod(inputs: AlignmentInputs, layout: WarehouseLayout, vod_id: str) -> AlignmentOutcome:
-    """Estimate the curve; a reviewer's override file, when present, wins and is recorded as such.
+def latency_fields(result: AlignmentResult) -> dict[str, float | int | str | None]:
+    """How the offset/lag split was made (see readaloud.py): the per-VOD record and the asset metadata.
 
-    The override is read (and range-checked against this VOD) before the estimate, so a bad
-    file fails at once with the file and field named.
+    ``latency_source`` is ``"prior"``, ``"measured"`` (from read-alouds) or ``"override"`` (a
+    reviewer's curve: the split is theirs); the bounds are None where there is none.
     """
-    path = override_path(layout.overrides_dir, vod_id)
-    override = load_override(path, vod_id=vod_id, bounds=override_bounds(inputs)) if path.exists() else None
-    result = estimate_alignment(inputs)
-    if override is not None:
-        result = with_override(result, override, inputs.meta.started_at_utc_ms, inputs.meta.audio_duration_s)
-    return AlignmentOutcome(result, evaluate_checks(result, inputs.meta.audio_duration_s), path if override else None)
+    def finite(x: float) -> float | None:
+        return float(x) if np.isfinite(x) else None
 
-
-def override_bounds(inputs: AlignmentInputs) -> OverrideBounds:
-    """The VOD facts an override is range-checked against (the reviewer reads the same ones)."""
-    times = inputs.chat.sent_at_utc_ms
-    return OverrideBounds(
-        started_at_utc_ms=inputs.meta.started_at_utc_ms,
-        audio_duration_s=inputs.meta.audio_duration_s,
-        chat_first_ms=int(times.min()) if times.size else None,
-        chat_last_ms=int(times.max()) if times.size else None,
-    )
+    return {
+        "latency_source": result.latency_source,
+        "latency_s": float(result.reaction_lag_s),
+        "latency_lo_s": finite(result.latency_lo_s),
+        "latency_hi_s": finite(result.latency_hi_s),
+        "n_read_alouds": int(result.n_read_alouds),
+    }
 
 
 def write_offset_curve(con: duckdb.DuckDBPyConnection, layout: WarehouseLayout, vod_id: str, outcome: AlignmentOutcome,
                        plot: Path | None) -> None:
     result = outcome.result
-    source = "override" if outcome.override_file else "estimate"
+    source = outcome.source
     knots = pa.Table.from_pylist(
         [
             {"vod_id": vod_id, "knot_index": i, "chat_utc_ms": k.chat_utc_ms, "audio_s": float(k.audio_s),
@@ -113,6 +97,7 @@ def write_offset_curve(con: duckdb.DuckDBPyConnection, layout: WarehouseLayout, 
     entries = [record_entry(vod_id, ASSET, "alignment", {
         "method": result.method, "confidence": result.confidence, "reaction_lag_s": result.reaction_lag_s,
         "drift_s_per_h": result.drift_s_per_h, "offset_s": result.offset_s, "source": source,
+        **latency_fields(result),
         "checks": {name: outcome._asdict() for name, outcome in outcome.checks.items()},
         "params": json.loads(json.dumps(result.params, default=str)),
     })]
@@ -132,6 +117,6 @@ def write_offset_curve(con: duckdb.DuckDBPyConnection, layout: WarehouseLayout, 
             TableWrite("alignment_anchors", pa.Table.from_pylist(anchors) if anchors else [], {"vod_id": vod_id}),
             TableWrite("alignment_uncertain_spans", pa.Table.from_pylist(spans) if spans else [], {"vod_id": vod_id}),
             TableWrite("vod_manifest", manifest_table(entries), {"vod_id": vod_id, "asset": ASSET}),
-            TableWrite("quality_checks", check_table(vod_id, ASSET, outcome.check_records), {"vod_id": vod_id, "asset": ASSET}),
+            TableWrite("quality_checks", check_table(vod_id, ASSET, check_records(outcome)), {"vod_id": vod_id, "asset": ASSET}),
         ],
     )

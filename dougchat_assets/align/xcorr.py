@@ -1,4 +1,4 @@
-"""Step 2: chat density against speech activity, a weak timing signal.
+"""Evidence stage, cross-correlation: chat density against speech activity, a weak timing signal.
 
 Chat gets busier a few seconds after the streamer talks, so the cross-correlation of
 message density (chat clock) with speech activity (audio clock) peaks near the offset.
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dougchat_assets.align.fit import robust_z
+from dougchat_assets.align.score import robust_z
 from dougchat_assets.align.inputs import AlignmentInputs, EnergyFrames, WordTimings
 from dougchat_assets.align.lag import LagPrior
 

@@ -23,7 +23,7 @@ from dougchat_assets.asr.segmenting import SegmentParams
 from dougchat_assets.asr.vad import VadParams
 
 # Bump when the chunk file layout or the decode/mapping logic changes meaning.
-CHUNK_FORMAT_VERSION = 1
+CHUNK_FORMAT_VERSION = 2  # 2: chunks decoded in fixed batches (BatchedInferencePipeline)
 
 
 class AsrConfig(BaseModel):
@@ -40,6 +40,15 @@ class AsrConfig(BaseModel):
     # per-thread random generator, which cannot be re-seeded per chunk, so it would make
     # a resumed run differ from a fresh one.  Loops that fallback would fix are flagged.
     temperature: float = Field(0.0, ge=0.0, le=1.0)
+    batch_size: int = Field(8, ge=1, description="chunks per batched Whisper call (fixed groups by chunk index)")
+    timestamps: bool = Field(True, description="let Whisper predict timestamp tokens (segments within a chunk)")
+    redo_gap_s: float = Field(2.0, gt=0, description="decode again a stretch of a chunk this long with no words")
+    redo_rounds: int = Field(1, ge=0, description="how often skipped stretches are decoded again")
+    # A loop runs to Whisper's 448-token limit, and in a batch every chunk waits for it; a
+    # 20 s chunk of fast speech (200 wpm) needs about 100 tokens with timestamps.  200 on the
+    # 30-minute streams (seeds 100-102): a looping stream 90 s -> 67 s, WER 54.4 -> 47.2 %.
+    max_new_tokens: int | None = Field(200, ge=16, le=440, description="token budget per chunk; None = Whisper's limit")
+    redo_max_compression_ratio: float = Field(2.4, gt=0, description="a re-decode that compresses better is a loop: dropped")
     vad: VadParams = VadParams()
     chunks: ChunkParams = ChunkParams()
     # Measured with tiny.en (see bench/asr.py --lexicon): on clean espeak speech a 5-term
@@ -73,6 +82,12 @@ class AsrConfig(BaseModel):
             "compute_type": compute_type,
             "beam_size": self.beam_size,
             "temperature": self.temperature,
+            "batch_size": self.batch_size,
+            "timestamps": self.timestamps,
+            "redo_gap_s": self.redo_gap_s,
+            "redo_rounds": self.redo_rounds,
+            "redo_max_compression_ratio": self.redo_max_compression_ratio,
+            "max_new_tokens": self.max_new_tokens,
             "vad": self.vad.model_dump(mode="json"),
             "chunks": self.chunks.model_dump(mode="json"),
             "lexicon_mode": self.lexicon_mode,
@@ -96,6 +111,12 @@ class AsrConfig(BaseModel):
             "compute_type": decode["compute_type"],
             "beam_size": self.beam_size,
             "temperature": self.temperature,
+            "batch_size": self.batch_size,
+            "timestamps": self.timestamps,
+            "redo_gap_s": self.redo_gap_s,
+            "redo_rounds": self.redo_rounds,
+            "redo_max_compression_ratio": self.redo_max_compression_ratio,
+            "max_new_tokens": self.max_new_tokens,
             "vad": decode["vad"],
             "chunks": decode["chunks"],
             "lexicon": {

@@ -2,8 +2,9 @@
 
 import dagster as dg
 
-from dougchat_assets.defs.runs import record_run_process
 from dougchat_assets.defs.checks import check_results
+from dougchat_assets.defs.plots import inline_png
+from dougchat_assets.defs.runs import record_run_process
 from dougchat_assets.defs.ingest import raw_chat
 from dougchat_assets.defs.partitions import vods
 from dougchat_assets.defs.resources import WarehouseDuckDB, WarehouseResource
@@ -33,21 +34,22 @@ def offset_curve(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     """Knots chat_utc_ms -> audio_s (linear between, extrapolated beyond; a cut is flat), plus anchors and a plot."""
     record_run_process(context)
     from dougchat_assets.align.plot import plot_alignment
-    from dougchat_assets.align.warehouse import estimate_for_vod, read_alignment_inputs, write_offset_curve
+    from dougchat_assets.align.pipeline import align_vod
+    from dougchat_assets.align.warehouse import check_records, latency_fields, read_alignment_inputs, write_offset_curve
     from dougchat_assets.fileio import atomic_path
 
     vod_id = context.partition_key
     layout = warehouse.layout
     with warehouse_db.get_connection() as con:
         inputs = read_alignment_inputs(con, vod_id)
-    outcome = estimate_for_vod(inputs, layout, vod_id)
+    outcome = align_vod(inputs, layout.overrides_dir, vod_id)
     plot = layout.reports_dir / "alignment" / f"{vod_id}.png"
     with atomic_path(plot) as tmp:
         plot_alignment(outcome.result, inputs, tmp)
     with warehouse_db.get_connection() as con:
         write_offset_curve(con, layout, vod_id, outcome, plot)
     result = outcome.result
-    checks = check_results(outcome.check_records, vod_id)
+    checks = check_results(check_records(outcome), vod_id)
     return dg.MaterializeResult(
         metadata={
             "knots": len(result.knots),
@@ -55,10 +57,12 @@ def offset_curve(context: dg.AssetExecutionContext, warehouse: WarehouseResource
             "offset_s": round(result.offset_s, 3),
             "drift_s_per_h": round(result.drift_s_per_h, 3),
             "reaction_lag_s": round(result.reaction_lag_s, 3),
+            **{k: v for k, v in latency_fields(result).items() if v is not None},
             "cuts": sum(1 for a, b in zip(result.knots, result.knots[1:]) if a.segment != b.segment),
-            "source": "override" if outcome.override_file else "estimate",
+            "source": outcome.source,
             "method": result.method,
             "plot": dg.MetadataValue.path(str(plot)),
+            "offset_curve_plot": inline_png(plot, f"{vod_id}: offset curve and its evidence"),
             "uncertain_spans": len(result.uncertain_spans),
             "source_fingerprint": folder_fingerprint(layout.incoming(vod_id)),
         },

@@ -1,7 +1,9 @@
 """Ingest assets: raw_chat and vod_audio, one partition per VOD.
 
 Thin on purpose: locate the partition's folder, call ``dougchat_assets.ingest``, return
-metadata and the checks computed from what was written.
+metadata and the checks computed from what was written.  Both assets hand the ingest code
+the connection *factory*, not a connection: parsing and decoding run first, and the
+warehouse lock is taken only for the final write, so other VODs' stages proceed meanwhile.
 """
 
 import dagster as dg
@@ -29,8 +31,7 @@ def raw_chat(context: dg.AssetExecutionContext, warehouse: WarehouseResource, wa
     record_run_process(context)
     vod_id = context.partition_key
     layout = warehouse.layout
-    with warehouse_db.get_connection() as con:
-        summary = ingest_chat(con, layout, vod_id)
+    summary = ingest_chat(warehouse_db.get_connection, layout, vod_id)  # parses first, then connects to write
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": summary.rows,
@@ -55,7 +56,7 @@ def vod_audio(context: dg.AssetExecutionContext, warehouse: WarehouseResource, w
     record_run_process(context)
     vod_id = context.partition_key
     layout = warehouse.layout
-    summary = ingest_audio(warehouse_db.get_connection, layout, vod_id, warehouse.audio_settings)
+    summary = ingest_audio(warehouse_db.get_connection, layout, vod_id, warehouse.audio_settings)  # decodes, then writes
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(layout.root / summary.path)),

@@ -6,6 +6,7 @@ import dagster as dg
 
 from dougchat_assets.defs.runs import record_run_process
 from dougchat_assets.defs.checks import check_results
+from dougchat_assets.defs.plots import inline_png
 from dougchat_assets.defs.dataset import train_split
 from dougchat_assets.defs.resources import DatasetResource, MlflowResource, ModelResource, WarehouseDuckDB, WarehouseResource
 
@@ -51,6 +52,7 @@ def lora_adapter(
     from dougchat_assets.fileio import sha256_file
     from dougchat_assets.model.adapter import load_adapter
     from dougchat_assets.model.data import sample_pairs
+    from dougchat_assets.model.loss_plot import plot_losses
     from dougchat_assets.model.parity import prompt_parity
     from dougchat_assets.model.training import train_adapter
 
@@ -69,6 +71,7 @@ def lora_adapter(
     parity = prompt_parity(pairs, sources, training.tokenizer, peft_model)
     outcome = training.outcome
     history = [e for e in outcome.history if e.val_loss is not None]
+    loss_png = plot_losses(outcome.history, training.run_dir / "losses.png", outcome.best_step)
     return dg.MaterializeResult(
         metadata={
             "run_dir": dg.MetadataValue.path(str(training.run_dir)),
@@ -86,6 +89,7 @@ def lora_adapter(
             "skipped_too_long": outcome.skipped_too_long,
             "resumed_from_step": outcome.resumed_from if outcome.resumed_from is not None else "none",
             "val_loss_curve": dg.MetadataValue.json([[e.step, round(e.val_loss, 4)] for e in history]),
+            "loss_plot": inline_png(loss_png, "train and validation loss"),
             "mlflow_run_id": training.mlflow_run_id,
             "mlflow_run": dg.MetadataValue.url(training.mlflow_url),
             "mlflow_ui": dg.MetadataValue.text(f"mlflow ui --backend-store-uri {training.info['mlflow_tracking_uri']}"),

@@ -31,6 +31,11 @@ class WarehouseResource(dg.ConfigurableResource):
         return AudioSettings(sample_rate=self.audio_sample_rate, silent_below_dbfs=self.audio_silent_below_dbfs)
 
 
+def _omp_threads() -> int:
+    value = os.environ.get("OMP_NUM_THREADS", "")
+    return int(value) if value.isdigit() else 0
+
+
 class AsrResource(dg.ConfigurableResource):
     """Which Whisper model and thresholds the transcripts asset uses.
 
@@ -43,6 +48,9 @@ class AsrResource(dg.ConfigurableResource):
     device: str = "auto"
     compute_type: str = "auto"
     beam_size: int = 5
+    # CTranslate2 threads per transcription; 0 = $OMP_NUM_THREADS if set, else one per CPU core
+    # up to 4 (its own default is 4, which oversubscribes a 2-core machine).
+    cpu_threads: int = 0
     lexicon_path: str | None = None
     max_wer: float = 0.25
     max_low_quality_share: float = 0.25
@@ -62,6 +70,7 @@ class AsrResource(dg.ConfigurableResource):
         return AsrConfig(
             model_path=self.model_path,
             device=self.device,
+            cpu_threads=self.cpu_threads or _omp_threads() or min(4, os.cpu_count() or 1),
             compute_type=self.compute_type,
             beam_size=self.beam_size,
             lexicon_path=lexicon,

@@ -10,6 +10,14 @@ from dougchat_assets.defs.resources import WarehouseResource
 from dougchat_assets.ingest.incoming import scan_incoming, stale_partitions
 
 
+def recorded_fingerprints(instance: dg.DagsterInstance, partitions: list[str]) -> dict[str, dict[str, str | None]]:
+    """asset -> {vod_id -> source fingerprint its latest materialization recorded}, for the fingerprinted assets."""
+    return {
+        assets_def.key.to_user_string(): latest_fingerprints(instance, assets_def.key, partitions)
+        for assets_def in FINGERPRINTED_ASSETS
+    }
+
+
 def latest_fingerprints(instance: dg.DagsterInstance, asset_key: dg.AssetKey, partitions: list[str]) -> dict[str, str | None]:
     """vod_id -> source fingerprint recorded by the latest materialization (absent if never materialized)."""
     materialized = instance.get_materialized_partitions(asset_key)
@@ -31,11 +39,7 @@ def backfill_stale_vods(context: dg.ScheduleEvaluationContext, warehouse: Wareho
     """Requests a run per partition with a missing asset or inputs changed since its last build."""
     partitions = context.instance.get_dynamic_partitions(vods.name)
     found = scan_incoming(warehouse.layout.incoming_dir).fingerprints
-    recorded = {
-        assets_def.key.to_user_string(): latest_fingerprints(context.instance, assets_def.key, partitions)
-        for assets_def in FINGERPRINTED_ASSETS
-    }
-    todo = stale_partitions(found, partitions, recorded)
+    todo = stale_partitions(found, partitions, recorded_fingerprints(context.instance, partitions))
     if not todo:
         return dg.SkipReason(f"all {len(partitions)} VOD partitions are materialized and current")
     return [

@@ -10,7 +10,8 @@ from dougchat_assets.defs.jobs import vod_pipeline
 from dougchat_assets.defs.partitions import vods
 from dougchat_assets.defs.resources import WarehouseResource
 from dougchat_assets.defs.runs import fail_dead_runs
-from dougchat_assets.ingest.incoming import decide_sensor_tick, scan_incoming
+from dougchat_assets.defs.schedules import recorded_fingerprints
+from dougchat_assets.ingest.incoming import decide_sensor_tick, scan_incoming, stale_partitions
 
 
 @dg.sensor(job=vod_pipeline, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
@@ -24,10 +25,17 @@ def incoming_vods_sensor(context: dg.SensorEvaluationContext, warehouse: Warehou
     decision = decide_sensor_tick(scan.fingerprints, json.loads(context.cursor or "{}"))
     known = set(context.instance.get_dynamic_partitions(vods.name))
     new_keys = sorted(vod_id for vod_id in decision.run if vod_id not in known)
+    # A fresh cursor (new instance, first `dougchat dev` after `dougchat demo`) sees every folder
+    # as new; those already built from exactly these files (per their materializations) are not re-run.
+    built = sorted(vod_id for vod_id in decision.run if vod_id in known)
+    stale = stale_partitions(decision.run, built, recorded_fingerprints(context.instance, built)) if built else {}
+    todo = {vod_id: fp for vod_id, fp in decision.run.items() if vod_id not in known or vod_id in stale}
+    for vod_id in sorted(set(decision.run) - set(todo)):
+        context.log.info(f"{vod_id}: already built from these files, not re-run")
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(partition_key=vod_id, run_key=f"{vod_id}:{fingerprint}")
-            for vod_id, fingerprint in sorted(decision.run.items())
+            for vod_id, fingerprint in sorted(todo.items())
         ],
         dynamic_partitions_requests=[vods.build_add_request(new_keys)] if new_keys else [],
         cursor=json.dumps(decision.cursor, sort_keys=True),

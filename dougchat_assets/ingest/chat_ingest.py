@@ -1,20 +1,26 @@
-"""raw_chat: parse a VOD's chat export into the warehouse, streaming, in one transaction."""
+"""raw_chat: parse a VOD's chat export outside the warehouse lock, then write it in one transaction."""
 
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
-from dougchat_assets.chat import ChatContext, ReadReport, iter_chat_batches, read_export_metadata
+from dougchat_assets.audio.tempfiles import owner_suffix, remove_stale_temp_files
+from dougchat_assets.chat import RAW_CHAT_SCHEMA, ChatContext, ReadReport, iter_chat_batches, read_export_metadata
 from dougchat_assets.ingest.manifest import file_entry, manifest_table, record_entry
 from dougchat_assets.ingest.vod_folder import VodMetadata, inspect_vod_folder, resolve_metadata
-from dougchat_assets.settings import WarehouseLayout
+from dougchat_assets.settings import WarehouseLayout, validate_vod_id
 from dougchat_assets.store import TableWrite, replace_rows
 from dougchat_assets.store.checks import CheckRecord, check_table
 
@@ -101,10 +107,51 @@ def vod_row(meta: VodMetadata, incoming_dir: str) -> pa.Table:
     return pa.Table.from_pylist([row])
 
 
-def ingest_chat(
-    con: duckdb.DuckDBPyConnection, layout: WarehouseLayout, vod_id: str, *, batch_size: int = 50_000
-) -> ChatIngestSummary:
-    """Replace ``vod_id``'s rows in ``raw_chat``, ``vods`` and its manifest entries, atomically."""
+@dataclass
+class PreparedChat:
+    """One VOD's chat, parsed and spooled to a Parquet file, ready for a short write.
+
+    Parsing a long export (hundreds of thousands of messages, seconds to minutes) happens
+    here, with no DuckDB connection open, so the warehouse lock is held only for the insert.
+    The rows go through a Parquet spool under ``work/`` rather than memory so a 4-hour chat
+    still streams in bounded memory.
+    """
+
+    summary: ChatIngestSummary
+    spool: Path | None  # None when the export has no message rows
+    vod: pa.Table
+    manifest: pa.Table
+    checks: pa.Table
+    batch_size: int
+
+    def raw_chat_batches(self) -> Iterator[pa.RecordBatch]:
+        if self.spool is None:
+            return
+        with pq.ParquetFile(self.spool) as spooled:
+            yield from spooled.iter_batches(batch_size=self.batch_size)
+
+
+@contextmanager
+def chat_spool(layout: WarehouseLayout, vod_id: str) -> Iterator[Path]:
+    """A temp Parquet path under ``work/raw_chat/`` named after its process, removed afterwards.
+
+    A run killed mid-ingest leaves its spool behind; the next ingest of the VOD removes it
+    (the same owner-tagged naming and liveness rule as the audio decoder's temp files).
+    """
+    destination = layout.work_dir / ASSET / f"{validate_vod_id(vod_id)}.parquet"
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temp_files(destination)
+    fd, name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=owner_suffix(destination), dir=destination.parent)
+    os.close(fd)
+    path = Path(name)
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def prepare_chat(layout: WarehouseLayout, vod_id: str, spool: Path, *, batch_size: int = 50_000) -> PreparedChat:
+    """Parse ``vod_id``'s export into ``spool`` and compute what the write needs: no database."""
     vod = inspect_vod_folder(layout.incoming(vod_id))
     export = read_export_metadata(vod.chat_path)
     meta = resolve_metadata(vod_id, vod, export)
@@ -128,23 +175,51 @@ def ingest_chat(
         span = (meta.started_at_utc_ms - SPAN_SLACK_MS,
                 meta.started_at_utc_ms + int((meta.duration_s or 0) * 1000) + SPAN_SLACK_MS)
     stats = _BatchStats(summary, span)
+    batches = stats.watch(iter_chat_batches(vod.chat_path, context, batch_size, report=summary.read_report))
+    with pq.ParquetWriter(spool, RAW_CHAT_SCHEMA, compression="lz4") as writer:
+        for batch in batches:
+            if batch.num_rows:
+                writer.write_batch(batch)
+    summary.checks = [span_check(summary, meta)]
+    return PreparedChat(
+        summary=summary,
+        spool=spool if summary.rows else None,
+        vod=vod_row(meta, str(vod.folder)),
+        manifest=manifest_table(entries),
+        checks=check_table(vod_id, ASSET, summary.checks),
+        batch_size=batch_size,
+    )
 
-    def checks() -> Iterator[pa.Table]:
-        # evaluated by replace_rows after raw_chat has streamed in, inside the same transaction
-        summary.checks = [span_check(summary, meta)]
-        yield check_table(vod_id, ASSET, summary.checks)
 
+def write_chat(con: duckdb.DuckDBPyConnection, prepared: PreparedChat) -> None:
+    """Replace the VOD's rows in ``raw_chat``, ``vods``, its manifest entries and checks, in one transaction."""
+    vod_id = prepared.summary.vod_id
     replace_rows(
         con,
         [
-            TableWrite(
-                "raw_chat",
-                stats.watch(iter_chat_batches(vod.chat_path, context, batch_size, report=summary.read_report)),
-                {"vod_id": vod_id},
-            ),
-            TableWrite("vods", vod_row(meta, str(vod.folder)), {"vod_id": vod_id}),
-            TableWrite("vod_manifest", manifest_table(entries), {"vod_id": vod_id, "asset": ASSET}),
-            TableWrite("quality_checks", checks(), {"vod_id": vod_id, "asset": ASSET}),
+            TableWrite("raw_chat", prepared.raw_chat_batches(), {"vod_id": vod_id}),
+            TableWrite("vods", prepared.vod, {"vod_id": vod_id}),
+            TableWrite("vod_manifest", prepared.manifest, {"vod_id": vod_id, "asset": ASSET}),
+            TableWrite("quality_checks", prepared.checks, {"vod_id": vod_id, "asset": ASSET}),
         ],
     )
-    return summary
+
+
+def ingest_chat(
+    connect: Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]],
+    layout: WarehouseLayout,
+    vod_id: str,
+    *,
+    batch_size: int = 50_000,
+) -> ChatIngestSummary:
+    """Parse ``vod_id``'s chat export, then replace its rows atomically.
+
+    The connection (``connect``, which takes the warehouse lock) is opened only for the
+    write, after the whole export has been parsed and checked: a parse error leaves the
+    warehouse untouched, and other VODs' stages are not held up by this one's parsing.
+    """
+    with chat_spool(layout, vod_id) as spool:
+        prepared = prepare_chat(layout, vod_id, spool, batch_size=batch_size)
+        with connect() as con:
+            write_chat(con, prepared)
+    return prepared.summary

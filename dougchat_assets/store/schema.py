@@ -7,6 +7,9 @@ types.  ``CREATE TABLE IF NOT EXISTS`` makes the schema idempotent: any writer m
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 import duckdb
 
 TABLES: dict[str, str] = {
@@ -226,6 +229,39 @@ TABLES: dict[str, str] = {
         value DOUBLE
     """,
 }
+
+
+_CONSTRAINT = re.compile(r"\s+(?=(?:NOT NULL|PRIMARY KEY|DEFAULT|UNIQUE)\b)")
+
+
+def _constraints(rest: str) -> str:
+    parts = _CONSTRAINT.split(rest.strip(), maxsplit=1)
+    return parts[1] if len(parts) > 1 else ""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    description: str
+
+
+def table_columns(table: str) -> list[Column]:
+    """The columns of ``table`` as declared in :data:`TABLES` (name, SQL type, the ``--`` comment).
+
+    Parsed from the one declaration, so what the UI shows cannot drift from what is created.
+    """
+    columns = []
+    for raw in TABLES[table].strip().splitlines():
+        text, _, comment = raw.partition("--")
+        text = text.strip().rstrip(",")
+        if not text:
+            continue
+        name, _, rest = text.partition(" ")
+        sql_type, constraints = _CONSTRAINT.split(rest.strip(), maxsplit=1)[0], _constraints(rest)
+        description = " ".join(part for part in (constraints, comment.strip()) if part)
+        columns.append(Column(name, sql_type, description))
+    return columns
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:

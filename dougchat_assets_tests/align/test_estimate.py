@@ -18,25 +18,26 @@ from dougchat_assets.align import (
     estimate_alignment,
     evaluate_checks,
 )
-from dougchat_assets.align.simulate import SimConfig, mismatched_inputs, simulate_vod
+from dougchat_assets_tests.sim.vods import PRIOR_MATCHED
+from dougchat_sim.alignment import mismatched_inputs, simulate_alignment_vod
 
 CASES = {
-    "no cut, drift +4 s/h": (101, SimConfig(audio_duration_s=1200, n_cuts=0, drift_s_per_h=4.0)),
-    "one 60 s cut, drift -3 s/h": (102, SimConfig(audio_duration_s=1200, cut_lengths_s=(60.0,), drift_s_per_h=-3.0)),
+    "no cut, drift +4 s/h": (101, dict(audio_duration_s=1200, n_cuts=0, drift_ppm=1111.1)),
+    "one 60 s cut, drift -3 s/h": (102, dict(audio_duration_s=1200, cut_lengths_s=(60.0,), drift_ppm=-833.3)),
     "two cuts, 7 min late start": (
         103,
-        SimConfig(audio_duration_s=1500, cut_lengths_s=(30.0, 90.0), late_start_s=420.0),
+        dict(audio_duration_s=1500, cut_lengths_s=(30.0, 90.0), late_start_s=420.0),
     ),
     "40 min, drift -5 s/h, Chatterino seconds": (
         104,
-        SimConfig(audio_duration_s=2400, n_cuts=0, drift_s_per_h=-5.0, source_format="chatterino"),
+        dict(audio_duration_s=2400, n_cuts=0, drift_ppm=-1388.9, export_format="chatterino"),
     ),
 }
 
 
 @pytest.fixture(scope="module")
 def vods():
-    return {name: simulate_vod(seed, cfg) for name, (seed, cfg) in CASES.items()}
+    return {name: simulate_alignment_vod(seed, **{**PRIOR_MATCHED, **pins}) for name, (seed, pins) in CASES.items()}
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +92,8 @@ def test_mismatched_chat_fails_its_checks(vods):
 
 def test_same_inputs_same_knots(vods, results):
     name = "one 60 s cut, drift -3 s/h"
-    again = estimate_alignment(simulate_vod(*CASES[name]).inputs)
+    seed, pins = CASES[name]
+    again = estimate_alignment(simulate_alignment_vod(seed, **{**PRIOR_MATCHED, **pins}).inputs)
     assert again.knots == results[name].knots
     assert again.confidence == results[name].confidence
 
@@ -131,7 +133,9 @@ def test_result_params_are_json_ready(results):
 
 def test_sparse_chat_flags_what_it_cannot_place():
     """Chat that echoes few sentences: a cut is hard to place, and the result says where."""
-    v = simulate_vod(2002, SimConfig(event_scale=0.25, audio_duration_s=1800))
+    v = simulate_alignment_vod(
+        2000, **{**PRIOR_MATCHED, "chat_rate_msgs_per_s": 1.5, "reaction_share": 0.03}, audio_duration_s=1800, n_cuts=1
+    )
     r = estimate_alignment(v.inputs)
     t = v.chat_utc_ms
     overall = alignment_errors(r.knots, v.true_knots, t)

@@ -116,13 +116,14 @@ def test_override_path_rejects_unsafe_ids(tmp_path: Path):
 
 def test_override_wins_and_keeps_the_estimate_for_audit():
     from dougchat_assets.align import estimate_alignment, with_override
-    from dougchat_assets.align.simulate import SimConfig, simulate_vod
+    from dougchat_assets_tests.sim.vods import PRIOR_MATCHED
+    from dougchat_sim.alignment import simulate_alignment_vod
 
-    v = simulate_vod(11, SimConfig(audio_duration_s=600, n_cuts=0))
+    v = simulate_alignment_vod(11, **PRIOR_MATCHED, audio_duration_s=600, n_cuts=0)
     r = estimate_alignment(v.inputs)
     ov = Override(offset_s=-42.0, reviewer="bob", flags=(Flag(T0, T0 + 5000, "noisy"),))
     started = v.inputs.meta.started_at_utc_ms
-    out = with_override(r, ov, started)
+    out = with_override(r, ov, v.inputs)
     assert out.confidence == 1.0 and out.method.startswith("override")
     assert map_chat_to_audio(out.knots, started + 100_000) == pytest.approx(58.0)
     assert out.params["estimator"]["confidence"] == r.confidence
@@ -149,11 +150,12 @@ BAD_ON_DISK = {
 @pytest.mark.parametrize(("text", "field"), BAD_ON_DISK.values(), ids=BAD_ON_DISK.keys())
 def test_a_bad_override_on_disk_fails_offset_curve_naming_file_and_field(tmp_path: Path, text: str, field: str):
     """What ``offset_curve`` runs: the error is the override file's, not numpy's ``arange``."""
-    from dougchat_assets.align.simulate import SimConfig, simulate_vod
-    from dougchat_assets.align.warehouse import estimate_for_vod
+    from dougchat_assets_tests.sim.vods import PRIOR_MATCHED
+    from dougchat_sim.alignment import simulate_alignment_vod
+    from dougchat_assets.align.pipeline import align_vod
     from dougchat_assets.settings import WarehouseLayout
 
-    v = simulate_vod(11, SimConfig(audio_duration_s=180, n_cuts=0))
+    v = simulate_alignment_vod(11, **PRIOR_MATCHED, audio_duration_s=180, n_cuts=0)
     t = v.inputs.meta.started_at_utc_ms
     week = t + 7 * 86_400_000
     layout = WarehouseLayout(root=tmp_path)
@@ -161,24 +163,95 @@ def test_a_bad_override_on_disk_fails_offset_curve_naming_file_and_field(tmp_pat
     path.parent.mkdir(parents=True)
     path.write_text(text.format(t=t, t1=t + 60_000, week=week, week1=week + 60_000), encoding="utf-8")
     with pytest.raises(InputError) as info:
-        estimate_for_vod(v.inputs, layout, "demo_01")
+        align_vod(v.inputs, layout.overrides_dir, "demo_01")
     assert info.value.path == str(path) and info.value.field == field, str(info.value)
 
 
 def test_a_good_override_on_disk_wins_in_offset_curve(tmp_path: Path):
-    from dougchat_assets.align.simulate import SimConfig, simulate_vod
-    from dougchat_assets.align.warehouse import estimate_for_vod
+    from dougchat_assets_tests.sim.vods import PRIOR_MATCHED
+    from dougchat_sim.alignment import simulate_alignment_vod
+    from dougchat_assets.align.pipeline import align_vod
     from dougchat_assets.settings import WarehouseLayout
 
-    v = simulate_vod(11, SimConfig(audio_duration_s=180, n_cuts=0))
+    v = simulate_alignment_vod(11, **PRIOR_MATCHED, audio_duration_s=180, n_cuts=0)
     t = v.inputs.meta.started_at_utc_ms
     layout = WarehouseLayout(root=tmp_path)
     path = write_override(override_path(layout.overrides_dir, "demo_01"), Override(offset_s=-4.0, reviewer="r"))
-    outcome = estimate_for_vod(v.inputs, layout, "demo_01")
+    outcome = align_vod(v.inputs, layout.overrides_dir, "demo_01")
     assert outcome.override_file == path and outcome.result.confidence == 1.0
     assert float(map_chat_to_audio(outcome.result.knots, t + 100_000)) == pytest.approx(96.0)
     # the override's knots stay inside the audio
     assert all(-1e-6 <= k.audio_s <= 180.0 + 1e-6 for k in outcome.result.knots)
+
+
+def _no_words(inputs):
+    import numpy as np
+
+    from dougchat_assets.align import AlignmentInputs, WordTimings
+
+    empty = WordTimings.from_arrays(np.zeros(0), np.zeros(0), [])
+    return AlignmentInputs(empty, inputs.chat, inputs.energy, inputs.meta)
+
+
+def test_an_override_applies_when_the_estimate_has_nothing_to_go_on(tmp_path: Path):
+    """No transcript words: the estimate fails its checks, the reviewer's curve passes them."""
+    from dougchat_assets.align import all_passed, estimate_alignment, evaluate_checks
+    from dougchat_assets.align.pipeline import align_vod
+    from dougchat_assets_tests.sim.vods import PRIOR_MATCHED
+    from dougchat_sim.alignment import simulate_alignment_vod
+
+    v = simulate_alignment_vod(11, **PRIOR_MATCHED, audio_duration_s=180, n_cuts=0)
+    inputs = _no_words(v.inputs)
+    t = inputs.meta.started_at_utc_ms
+    assert not all_passed(evaluate_checks(estimate_alignment(inputs), 180.0))
+    write_override(override_path(tmp_path, "v1"), Override(offset_s=-4.0, reviewer="r", flags=(Flag(t, t + 5000),)))
+    outcome = align_vod(inputs, tmp_path, "v1")
+    result = outcome.result
+    assert outcome.source == "override" and result.method.startswith("override")
+    assert all(o.passed for o in outcome.checks.values()), outcome.checks
+    assert "override" in outcome.checks["alignment_confidence"].description
+    assert result.drift_s_per_h == pytest.approx(0.0) and result.offset_s == pytest.approx(-4.0)
+    assert [s.kind for s in result.uncertain_spans] == ["reviewer_flag"]
+    assert result.params["estimator"]["method"].startswith(("xcorr", "metadata"))
+    assert result.params["estimator"]["confidence"] < 0.5
+
+
+def test_an_override_applies_when_the_estimator_raises(tmp_path: Path):
+    """An estimator error without an override stops the asset; with one, it is recorded instead."""
+    from dougchat_assets.align import AlignmentParams
+    from dougchat_assets.align.pipeline import align_vod
+    from dougchat_assets_tests.sim.vods import PRIOR_MATCHED
+    from dougchat_sim.alignment import simulate_alignment_vod
+
+    v = simulate_alignment_vod(11, **PRIOR_MATCHED, audio_duration_s=180, n_cuts=0)
+    broken = AlignmentParams(offset_bin_s=0.0)  # the estimator cannot run with a zero-width offset grid
+    with pytest.raises(ZeroDivisionError):
+        align_vod(v.inputs, tmp_path, "v1", params=broken)
+    t = v.inputs.meta.started_at_utc_ms
+    knots = (Knot(t, 0.0), Knot(t + 60_000, 60.0), Knot(t + 90_000, 60.0), Knot(t + 210_000, 180.0))
+    write_override(override_path(tmp_path, "v1"), Override(knots=knots, reviewer="r"))
+    outcome = align_vod(v.inputs, tmp_path, "v1", params=broken)
+    result = outcome.result
+    assert all(o.passed for o in outcome.checks.values()), outcome.checks
+    assert "ZeroDivisionError" in result.params["estimator"]["error"]
+    assert result.method.startswith("override") and len(result.segments) >= 1
+    assert float(map_chat_to_audio(result.knots, t + 75_000)) == pytest.approx(60.0)  # inside the reviewer's cut
+
+
+def test_checks_describe_the_overridden_curve_not_the_estimate(tmp_path: Path):
+    """A reviewer's curve with an implausible drift fails the drift check, whatever the estimate said."""
+    from dougchat_assets.align.pipeline import align_vod
+    from dougchat_assets_tests.sim.vods import PRIOR_MATCHED
+    from dougchat_sim.alignment import simulate_alignment_vod
+
+    v = simulate_alignment_vod(11, **PRIOR_MATCHED, audio_duration_s=180, n_cuts=0)
+    t = v.inputs.meta.started_at_utc_ms
+    # 180 s of audio over 150 s of chat: 20 % fast, 720 s/h
+    write_override(override_path(tmp_path, "v1"), Override(knots=(Knot(t, 0.0), Knot(t + 150_000, 180.0))))
+    outcome = align_vod(v.inputs, tmp_path, "v1")
+    assert outcome.result.drift_s_per_h == pytest.approx(720.0)
+    assert not outcome.checks["alignment_drift_plausible"].passed
+    assert outcome.result.params["estimator"]["drift_s_per_h"] == pytest.approx(0.0, abs=20.0)
 
 
 # -- the written format ---------------------------------------------------------------------------

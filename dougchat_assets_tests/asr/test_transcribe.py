@@ -140,3 +140,66 @@ def test_reference_from_script_picks_overlapping_utterances(speech_script):
     middle = reference_from_script(speech_script, 4.0, 8.0)
     assert middle == speech_script[0]["text"] + " " + speech_script[1]["text"]
     assert reference_from_script(speech_script, 100.0, 101.0) == ""
+
+
+def test_crash_inside_a_batch_resumes_by_redoing_that_batch_only(fixtures, whisper, tmp_path):
+    """Chunks are decoded in fixed batches (by index); a resumed run batches them the same way."""
+    audio = fixtures / "speech.flac"
+    config = SMALL_CHUNKS.model_copy(update={"batch_size": 2})  # batches {0, 1} and {2}
+    fresh = transcribe_file(audio, config=config, work_dir=tmp_path / "fresh", model=whisper)
+    assert len(fresh.chunks) == 3
+
+    def crash_after_second(chunk, from_disk):
+        if chunk.index == 1:
+            raise Interrupt
+
+    work = tmp_path / "resumed"
+    with pytest.raises(Interrupt):
+        transcribe_file(audio, config=config, work_dir=work, model=whisper, on_chunk=crash_after_second)
+    resumed = transcribe_file(audio, config=config, work_dir=work, model=whisper)
+    assert (resumed.chunks_resumed, resumed.chunks_decoded) == (2, 1)  # the finished batch is not redone
+    assert resumed.segment_rows() == fresh.segment_rows()
+    assert resumed.word_rows() == fresh.word_rows()
+    # word times lie inside their segment, and segments inside their chunk's span
+    chunks = {c.index: c for c in resumed.chunks}
+    by_id = {s.segment_id: s for s in resumed.segments}
+    assert resumed.words
+    for word in resumed.words:
+        segment = by_id[word.segment_id]
+        assert segment.start_s <= word.start_s <= word.end_s <= segment.end_s
+    for segment in resumed.segments:
+        chunk = chunks[segment.chunk_index]
+        assert chunk.start_s <= segment.start_s <= segment.end_s <= chunk.end_s
+
+
+def test_a_repetition_loop_from_the_decoder_is_flagged_not_kept_as_clean_text(fixtures, whisper, tmp_path):
+    """A loop as Whisper emits it (written where a decoded chunk lives) never comes out as ok text."""
+    audio = fixtures / "speech.flac"
+    first = transcribe_file(audio, config=SMALL_CHUNKS, work_dir=tmp_path, model=whisper)
+    path = tmp_path / first.params_hash / "chunk_00001.json"
+    doc = json.loads(path.read_text())
+    segment = doc["segments"][0]
+    start, end = segment["start_s"], segment["end_s"]
+    loop = [" I", " am", " going", " to"] * 6  # the same 4-gram, back to back
+    step = (end - start) / len(loop)
+    segment["text"] = "".join(loop)
+    segment["words"] = [[round(start + i * step, 3), round(start + (i + 1) * step, 3), w, 0.9] for i, w in enumerate(loop)]
+    path.write_text(json.dumps(doc))
+    again = transcribe_file(audio, config=SMALL_CHUNKS, work_dir=tmp_path, model=None)
+    assert again.chunks_decoded == 0
+    looped = [s for s in again.segments if "going to I am going" in s.text]
+    assert looped and all(s.quality_flag == "hallucination" for s in looped)
+    assert "repeated" in looped[0].quality_reason
+    assert not any("going to I am going" in s.text for s in again.segments if s.quality_flag == OK)
+
+
+def test_stretches_without_words_are_found_for_a_second_decode():
+    """Head, middle and tail gaps count; a word 'lasting' seconds covers only its first 1.2 s."""
+    from dougchat_assets.asr.transcribe import _skipped
+
+    words = [[3.0, 3.4, " a", 0.9], [3.4, 3.8, " b", 0.9], [4.0, 9.0, " c", 0.9], [12.0, 12.5, " d", 0.9]]
+    segments = [{"words": words}]
+    gaps = _skipped(segments, n_samples=20 * 16_000, min_gap_s=2.0)
+    assert gaps == [(0, 48_000), (83_200, 192_000), (200_000, 320_000)]
+    assert _skipped([{"words": [[0.1, 19.0, " x", 0.5]]}], 20 * 16_000, 2.0) == [(20_800, 320_000)]
+    assert _skipped([{"words": [[0.1, 1.0, " x", 0.5], [1.2, 19.5, " y", 0.5]]}], 20 * 16_000, 30.0) == []

@@ -40,13 +40,10 @@ def _assert_points_at(error: InputError, path, fmt: str, index: int) -> None:
 @pytest.mark.parametrize("fmt", LINE_FORMATS)
 def test_a_50_mb_line_is_refused_without_reading_it(tmp_path, fmt):
     path = write_export(tmp_path, fmt, ["hi", Long(50 * MIB), "bye"])
-    started = time.perf_counter()
     error = _refusal(path)
-    elapsed = time.perf_counter() - started
     assert "max_line_bytes" in str(error) and str(ReaderLimits().max_line_bytes) in str(error)
     _assert_points_at(error, path, fmt, 1)
-    # Only the cap (1 MiB) is read, not the 50 MB: well under the time to decode 50 MB as JSON/text.
-    assert elapsed < 2.0, f"{elapsed:.2f} s"
+    # (that only the cap is read, in bounded memory, is measured by test_hostile_memory.py)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -111,13 +108,23 @@ def test_json_item_cap_is_the_same_on_every_read_path(tmp_path, fmt):
 
 def test_a_long_line_of_non_latin_letters_parses_in_linear_time(tmp_path):
     """Chatterino's localized-name pattern once backtracked quadratically (2 s for 20k characters)."""
-    path = write_export(tmp_path, "chatterino", ["hi"])
-    with path.open("a", encoding="utf-8") as out:
-        out.write("[19:00:09] " + "é" * 60_000 + "\n")
-    started = time.perf_counter()
-    rows = _table(path).to_pylist()
-    assert time.perf_counter() - started < 2.0
+    def parse_seconds(length: int) -> tuple[float, list]:
+        (tmp_path / str(length)).mkdir()
+        path = write_export(tmp_path / str(length), "chatterino", ["hi"])
+        with path.open("a", encoding="utf-8") as out:
+            out.write("[19:00:09] " + "é" * length + "\n")
+        best = float("inf")
+        for _ in range(3):  # best of 3: a loaded machine slows runs, never speeds them up
+            started = time.perf_counter()
+            rows = _table(path).to_pylist()
+            best = min(best, time.perf_counter() - started)
+        return best, rows
+
+    short_s, _ = parse_seconds(6_000)
+    long_s, rows = parse_seconds(60_000)
     assert rows[-1]["body"] == "é" * 2000 and rows[-1]["msg_type"] == "notice"
+    # 10x the line: linear costs ~10x (plus a fixed part), quadratic ~100x
+    assert long_s < 30 * short_s + 0.05, (short_s, long_s)
 
 
 @pytest.mark.parametrize("fmt", ["irc", "cd_jsonl", "td_min"])

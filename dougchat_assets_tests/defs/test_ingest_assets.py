@@ -6,7 +6,6 @@ import json
 import shutil
 from pathlib import Path
 
-import dagster as dg
 import pytest
 
 from dougchat_assets.ingest.register import register_vod_folder
@@ -27,12 +26,6 @@ def make_vod_folder(folder: Path, *, vod_json: dict | None = None, video: bool =
 @pytest.fixture
 def vod_folder(tmp_path: Path) -> Path:
     return make_vod_folder(tmp_path / "src" / "vod_a")
-
-
-@pytest.fixture
-def instance():
-    with dg.DagsterInstance.ephemeral() as ephemeral:
-        yield ephemeral
 
 
 def _snapshot(layout, vod_id: str) -> dict:

@@ -15,16 +15,15 @@ from dougchat_assets_tests.defs.helpers import materialize_partition
 
 
 @pytest.fixture
-def instance():
-    with dg.instance_for_test() as test_instance:  # schedules need an instance with a ref, not an ephemeral one
-        yield test_instance
+def instance(persistent_instance):
+    return persistent_instance  # schedules need an instance with a ref, not an in-memory one
 
 
 def _tick(instance, layout, cursor):
-    context = dg.build_sensor_context(
+    with dg.build_sensor_context(
         instance=instance, cursor=cursor, resources={"warehouse": WarehouseResource(root=str(layout.root))}
-    )
-    return incoming_vods_sensor(context)
+    ) as context:
+        return incoming_vods_sensor(context)
 
 
 def test_sensor_adds_partitions_and_requests_runs_once_settled(layout, instance, tmp_path) -> None:
@@ -64,7 +63,8 @@ def test_schedule_backfills_missing_and_stale_partitions(layout, instance, tmp_p
     resources = {"warehouse": WarehouseResource(root=str(layout.root))}
 
     def evaluate():
-        return backfill_stale_vods(dg.build_schedule_context(instance=instance, resources=resources))
+        with dg.build_schedule_context(instance=instance, resources=resources) as context:
+            return backfill_stale_vods(context)
 
     requests = evaluate()
     assert [r.partition_key for r in requests] == ["vod_b"]
@@ -73,3 +73,20 @@ def test_schedule_backfills_missing_and_stale_partitions(layout, instance, tmp_p
     chat = layout.incoming("vod_a") / "chat.json"
     chat.write_text(chat.read_text().replace("hello chat 0", "hello chat zero"))
     assert [r.partition_key for r in evaluate()] == ["vod_a"]
+
+
+def test_sensor_with_a_fresh_cursor_does_not_rerun_vods_already_built_from_the_same_files(layout, instance, tmp_path) -> None:
+    everything = [assets_def.key.to_user_string() for assets_def in PER_VOD_ASSETS]
+    for name in ("vod_a", "vod_b"):
+        register_vod_folder(make_vod_folder(tmp_path / "src" / name), layout, vod_id=name)
+    materialize_partition(layout, instance, "vod_a", everything)  # built (its alignment checks fail, as above)
+    instance.add_dynamic_partitions("vods", ["vod_b"])  # known but never built
+    first = _tick(instance, layout, None)  # e.g. `dougchat dev` on a warehouse `dougchat demo` built
+    second = _tick(instance, layout, first.cursor)
+    assert [r.partition_key for r in second.run_requests] == ["vod_b"]
+    # once its files change, the built VOD is requested again
+    chat = layout.incoming("vod_a") / "chat.json"
+    chat.write_text(chat.read_text().replace("hello chat 0", "hello chat zero"))
+    third = _tick(instance, layout, second.cursor)
+    fourth = _tick(instance, layout, third.cursor)
+    assert [r.partition_key for r in fourth.run_requests] == ["vod_a"]

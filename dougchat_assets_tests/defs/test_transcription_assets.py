@@ -6,21 +6,12 @@ import json
 import shutil
 from pathlib import Path
 
-import dagster as dg
-import pytest
-
 from dougchat_assets.asr.warehouse import audits_path, script_audit_lines
 from dougchat_assets.ingest.register import register_vod_folder
 from dougchat_assets_tests.conftest import twitchdownloader_export
 from dougchat_assets_tests.defs.helpers import materialize_partition, query
 
 FIXTURES = Path(__file__).resolve().parent.parent / "asr" / "fixtures"
-
-
-@pytest.fixture
-def instance():
-    with dg.DagsterInstance.ephemeral() as ephemeral:
-        yield ephemeral
 
 
 def _speech_vod(tmp_path: Path, layout) -> str:
