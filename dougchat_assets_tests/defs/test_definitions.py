@@ -41,7 +41,7 @@ def test_graph_lists_every_asset_check_sensor_and_schedule() -> None:
         "transcripts:low_quality_share",
         "transcripts:model_checksum_recorded",
     ]
-    assert sorted(sensor.name for sensor in definitions.sensors) == ["incoming_vods_sensor"]
+    assert sorted(sensor.name for sensor in definitions.sensors) == ["cross_vod_automation", "incoming_vods_sensor"]
     assert sorted(schedule.name for schedule in definitions.schedules) == ["backfill_stale_vods"]
     job = definitions.resolve_job_def("vod_pipeline")
     assert job.partitions_def.name == "vods"
