@@ -96,7 +96,21 @@ class _Concatenated:
         return np.minimum(np.maximum(lo, first), hi)
 
 
-class TranscriptText:
+class _JoinedRuns:
+    """What transcript words and chat lines share: their text concatenated once (``_joined``),
+    so trimming a window and measuring it are slices, whatever the pieces are."""
+
+    _joined: _Concatenated
+
+    def trim_to(self, lo: np.ndarray, hi: np.ndarray, max_chars: np.ndarray) -> np.ndarray:
+        """Raise ``lo`` (drop the oldest pieces) until [lo, hi) fits ``max_chars``."""
+        return self._joined.trim_to(lo, hi, max_chars)
+
+    def chars(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        return self._joined.chars(lo, hi)
+
+
+class TranscriptText(_JoinedRuns):
     """The words a context may show: sorted by time, one line per transcript segment.
 
     ``speakers`` (per word, None when unknown) tags a line ("S1: ...") when diarization
@@ -135,13 +149,6 @@ class TranscriptText:
         hi = np.searchsorted(self._end_search, end_s, side="right")
         return lo, np.maximum(hi, lo)
 
-    def trim_to(self, lo: np.ndarray, hi: np.ndarray, max_chars: np.ndarray) -> np.ndarray:
-        """Raise ``lo`` (drop the oldest words) until the text of [lo, hi) fits ``max_chars``."""
-        return self._joined.trim_to(lo, hi, max_chars)
-
-    def chars(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        return self._joined.chars(lo, hi)
-
     def render(self, lo: int, hi: int) -> str:
         if hi <= lo:
             return NO_SPEECH
@@ -157,7 +164,7 @@ class TranscriptText:
         return seen
 
 
-class ChatLines:
+class ChatLines(_JoinedRuns):
     """The kept chat a context may quote: sorted by send time (ties in the given order)."""
 
     def __init__(self, sent_at_utc_ms: np.ndarray, texts: Sequence[str], msg_ids: Sequence[str]) -> None:
@@ -188,13 +195,6 @@ class ChatLines:
         )
         lo = np.maximum(pos - p.chat_lines, since)
         return np.minimum(lo, pos), pos
-
-    def trim_to(self, lo: np.ndarray, hi: np.ndarray, max_chars: np.ndarray) -> np.ndarray:
-        """Raise ``lo`` (drop the oldest lines) until [lo, hi) fits ``max_chars``."""
-        return self._joined.trim_to(lo, hi, max_chars)
-
-    def chars(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        return self._joined.chars(lo, hi)
 
     def render(self, lo: int, hi: int) -> str:
         if hi <= lo:

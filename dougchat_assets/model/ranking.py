@@ -46,6 +46,14 @@ def _check(prompt_ids: Sequence[int], candidates: Sequence[Sequence[int]], batch
             raise InputError("candidates", f"candidate {index} has no tokens", field=str(index))
 
 
+def _start(
+    prompt_ids: Sequence[int], candidates: Sequence[Sequence[int]], batch_size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Checked inputs; zeroed log-prob sums and the token count of each candidate."""
+    _check(prompt_ids, candidates, batch_size)
+    return np.zeros(len(candidates), dtype=np.float64), np.array([len(c) for c in candidates], dtype=np.int64)
+
+
 def _device(model: Any):
     return next(model.parameters()).device
 
@@ -99,11 +107,8 @@ def score_candidates(
     """
     import torch
 
-    _check(prompt_ids, candidates, batch_size)
-    n = len(candidates)
-    sums = np.zeros(n, dtype=np.float64)
-    counts = np.array([len(c) for c in candidates], dtype=np.int64)
-    if n == 0:
+    sums, counts = _start(prompt_ids, candidates, batch_size)
+    if len(candidates) == 0:
         return CandidateScores(sums, counts)
     device = _device(model)
     n_prompt = len(prompt_ids)
@@ -151,11 +156,8 @@ def score_candidates_full(
     """
     import torch
 
-    _check(prompt_ids, candidates, batch_size)
-    n = len(candidates)
-    sums = np.zeros(n, dtype=np.float64)
-    counts = np.array([len(c) for c in candidates], dtype=np.int64)
-    if n == 0:
+    sums, counts = _start(prompt_ids, candidates, batch_size)
+    if len(candidates) == 0:
         return CandidateScores(sums, counts)
     device = _device(model)
     prompt = list(prompt_ids)
