@@ -85,12 +85,10 @@ class PartitionOutcome:
 
 
 def write_failure_log(result: dg.ExecuteInProcessResult, layout: WarehouseLayout) -> Path | None:
-    """Dagster's full error chains (tracebacks) of a failed run, in ``<warehouse>/logs/<run id>.log``.
+    """Dagster's full error chains (tracebacks) and failed checks of a run, in ``<warehouse>/logs/<run id>.log``.
 
     The terminal gets one line per failure; the person debugging gets everything, here.
     """
-    if result.success:
-        return None
     from dougchat_assets.fileio import atomic_write_text
 
     parts = []

@@ -156,3 +156,13 @@ def test_dev_hands_dagster_default_signal_handlers_even_from_a_background_shell(
     finally:
         process.kill()
         process.wait()
+
+
+def test_a_failed_check_is_printed_even_when_the_run_succeeds(warehouse: Path, tmp_path: Path, capsys) -> None:
+    # five messages: raw_chat succeeds; transcripts' audited_wer warns (no audits), which must show
+    folder = make_vod_folder(tmp_path / "src" / "vod_warn")
+    assert main(["add", str(folder)]) == 0
+    assert main(["materialize", "--vod", "vod_warn", "--select", "raw_chat", "vod_audio", "transcripts"]) == 0
+    captured = capsys.readouterr()
+    assert "ok      vod_warn" in captured.out
+    assert "check audited_wer on transcripts failed" in captured.err and "details (tracebacks):" in captured.err
