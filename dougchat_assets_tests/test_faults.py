@@ -36,7 +36,7 @@ STAGES = [
     ("clean_pairs", "write:pairs", ["pairs", "kept_chat", "chat_filter_log", "chat_filter_funnel"]),
 ]
 TABLES = [t for _, _, tables in STAGES for t in tables] + ["vod_manifest", "quality_checks"]
-NOT_COMPARED = {".dagster", "work", "dougchat.duckdb", "dougchat.duckdb.wal", ".dougchat.lock"}
+NOT_COMPARED = {".dagster", "work", "logs", "dougchat.duckdb", "dougchat.duckdb.wal", ".dougchat.lock"}  # logs: per-run diagnostics
 
 
 def _env(root: Path, **extra: str) -> dict[str, str]:
