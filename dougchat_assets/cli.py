@@ -108,6 +108,7 @@ def _added_vods(layout: WarehouseLayout, requested: list[str]) -> list[str]:
 
 def cmd_materialize(args: argparse.Namespace) -> int:
     layout = _layout()
+    _demo_key_for_demo_warehouse(layout)
     vod_ids = _added_vods(layout, args.vod) if args.vod else _incoming_ids(layout)
     return _run(vod_ids, args.select)
 
@@ -134,7 +135,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"  DuckDB:    {layout.duckdb_path}\n"
         f"{_table_summary(layout)}"
         f"  audio:     {layout.audio_dir}/<vod_id>.flac\n"
-        f"  plots:     {layout.reports_dir}/alignment/<vod_id>.png\n"
+        f"  plots:     {layout.reports_dir}/alignment/<vod_id>.png, {layout.reports_dir}/transcripts/<vod_id>.png,\n"
+        f"             {layout.models_dir}/<run>/losses.png (all also inline in the UI)\n"
         f"  datasets:  {layout.datasets_dir}/<split version>/ (Parquet shards, JSONL, manifest.json)\n"
         f"  adapters:  {layout.models_dir}/<run>/adapter\n"
         f"  report:    {layout.reports_dir}/eval/<run>/index.html\n"
@@ -151,8 +153,10 @@ def _table_summary(layout: WarehouseLayout, width: int = 100) -> str:
     """Every table of the schema with its row count, wrapped under the DuckDB line."""
     from dougchat_assets.store.schema import TABLES
 
+    from dougchat_assets.store.readonly import warehouse_exists
+
     counts: dict[str, int] = {}
-    if layout.duckdb_path.exists():
+    if warehouse_exists(layout.duckdb_path):
         with _read_warehouse(layout) as con:
             present = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
             counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES if t in present}
@@ -170,17 +174,35 @@ def _table_summary(layout: WarehouseLayout, width: int = 100) -> str:
 DEMO_HASH_KEY = "dougchat-demo-only-key-not-a-secret"
 
 
+DEMO_MARKER = "DEMO_WAREHOUSE"
+
+
+def _demo_key_for_demo_warehouse(layout: WarehouseLayout) -> None:
+    """On a warehouse `dougchat demo` built, the demo's public key when no key is set.
+
+    So `dougchat dev` / `materialize` after the demo hash users as the demo did (a VOD dropped
+    in later gets pairs) instead of failing at clean_pairs; anywhere else a missing key stays
+    an error.
+    """
+    from dougchat_assets.privacy import HASH_KEY_ENV
+
+    if os.environ.get(HASH_KEY_ENV) or not (layout.root / DEMO_MARKER).exists():
+        return
+    os.environ[HASH_KEY_ENV] = DEMO_HASH_KEY
+    print(f"note: {HASH_KEY_ENV} is not set; using the public demo key (fine for the demo VODs only: "
+          f"set your own secret before ingesting real chat)")
+
+
 def _use_demo_settings(layout: WarehouseLayout, demo_dir: Path) -> None:
     """The demo's user-hash key (when none is set) and its settings file (when the warehouse has none).
 
     The key is public, so demo hashes protect nobody: say so.  Real data needs a secret key.
     """
-    from dougchat_assets.privacy import HASH_KEY_ENV
-
-    if not os.environ.get(HASH_KEY_ENV):
-        os.environ[HASH_KEY_ENV] = DEMO_HASH_KEY
-        print(f"note: {HASH_KEY_ENV} is not set; using the public demo key (fine for the demo VODs only: "
-              f"set your own secret before ingesting real chat)")
+    layout.root.mkdir(parents=True, exist_ok=True)
+    (layout.root / DEMO_MARKER).write_text(
+        "Built by `dougchat demo`: without DOUGCHAT_HASH_KEY, dougchat uses the public demo key here.\n"
+        "Delete this file (and set a secret key) before adding real chat.\n", encoding="utf-8")
+    _demo_key_for_demo_warehouse(layout)
     settings = demo_dir / "dougchat.toml"
     if settings.exists() and not layout.settings_path.exists():
         import shutil
@@ -239,9 +261,10 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
     from dougchat_assets.dataset.lineage import clip_range, format_lineage
     from dougchat_assets.dataset.warehouse import trace_pair
+    from dougchat_assets.store.readonly import warehouse_exists
 
     layout = _layout()
-    if not layout.duckdb_path.exists():
+    if not warehouse_exists(layout.duckdb_path):
         raise InputError(layout.duckdb_path, "no warehouse here yet: run `dougchat demo` or materialize some VODs")
     with _read_warehouse(layout) as con:
         lineage = trace_pair(con, args.pair_id)
@@ -330,6 +353,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
     from dougchat_assets.runner import PROJECT_ROOT, ensure_dagster_home, open_instance
 
     layout = _layout()
+    _demo_key_for_demo_warehouse(layout)
     ensure_dagster_home(layout)
     with open_instance(layout) as instance:
         for run_id in fail_dead_runs(instance):

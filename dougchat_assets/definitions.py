@@ -1,4 +1,4 @@
-"""The code location: everything under ``defs/`` autoloaded, plus the executor."""
+"""The code location: everything under ``defs/`` autoloaded, plus the executor of the profile."""
 
 from pathlib import Path
 
@@ -8,6 +8,7 @@ import dagster as dg
 @dg.definitions
 def defs() -> dg.Definitions:
     from dougchat_assets.defs.automation import AUTOMATION
+    from dougchat_assets.defs.executor import executor_for_profile
     from dougchat_assets.defs.tables import with_tables_and_owners
     from dougchat_assets.defs.versions import asset_code_versions
 
@@ -16,6 +17,7 @@ def defs() -> dg.Definitions:
     # add column schemas, side tables and owners (defs/tables.py), code versions
     # (defs/versions.py) and automation conditions (defs/automation.py) in one place each.
     assets = list({id(a): a for a in loaded.assets or []}.values())
+    sources = [a for a in assets if isinstance(a, dg.SourceAsset)]  # the per-VOD file inputs (defs/sources.py)
     resources = dict(loaded.resources or {})
     versions = asset_code_versions(resources, resources["warehouse"].layout)
 
@@ -29,11 +31,11 @@ def defs() -> dg.Definitions:
         return spec
 
     return dg.Definitions(
-        assets=dg.map_asset_specs(describe, assets),
+        assets=[*dg.map_asset_specs(describe, [a for a in assets if a not in sources]), *sources],
         asset_checks=list({id(c): c for c in loaded.asset_checks or []}.values()),
         jobs=list({id(j): j for j in loaded.jobs or []}.values()),
         schedules=list({id(s): s for s in loaded.schedules or []}.values()),
         sensors=list({id(s): s for s in loaded.sensors or []}.values()),
         resources=loaded.resources,
-        executor=dg.multiprocess_executor,
+        executor=executor_for_profile(),  # multiprocess, or Celery in the cluster profile (defs/executor.py)
     )

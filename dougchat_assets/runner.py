@@ -68,10 +68,14 @@ def load_definitions() -> dg.Definitions:
 
 
 def executable_assets(definitions: dg.Definitions) -> list:
-    """Each asset and check definition once (autoloading sees a definition in every module that imports it)."""
+    """Each asset and check definition once (autoloading sees a definition in every module that imports it).
+
+    The observable file inputs (``defs/sources.py``) are left out: runs materialize, the sensor observes.
+    """
     unique: dict[int, object] = {}
     for item in list(definitions.assets or []) + list(definitions.asset_checks or []):
-        unique.setdefault(id(item), item)
+        if not isinstance(item, dg.SourceAsset):
+            unique.setdefault(id(item), item)
     return list(unique.values())
 
 

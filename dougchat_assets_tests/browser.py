@@ -1,4 +1,4 @@
-"""Headless Debian Chromium for the browser tests (reviewer, eval report).
+"""Headless Debian Chromium for the browser tests (reviewer, eval report, Dagster UI).
 
 Never ``playwright install``: it downloads its own browser, which cannot work offline.  The
 tests drive Debian's ``chromium`` through the ``playwright`` package and skip, saying why,
@@ -25,13 +25,22 @@ ARGS = [
 ]
 
 
-@contextmanager
-def chromium() -> Iterator[Browser]:
-    """A launched headless Chromium (skips the test when the browser or playwright is missing)."""
+def require_chromium() -> None:
+    """Skip the calling test, saying why, unless Debian's chromium and playwright are both here.
+
+    Separate from :func:`chromium` so a fixture that starts something costly (the Dagster
+    webserver) can skip before starting it.
+    """
     if CHROMIUM is None:
         pytest.skip("no chromium binary on PATH (Debian: apt-get install -y chromium)")
     if sync_playwright is None:
         pytest.skip("playwright is not installed (pip install playwright; do not run `playwright install`)")
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """A launched headless Chromium (skips the test when the browser or playwright is missing)."""
+    require_chromium()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -159,10 +160,28 @@ def test_dev_hands_dagster_default_signal_handlers_even_from_a_background_shell(
 
 
 def test_a_failed_check_is_printed_even_when_the_run_succeeds(warehouse: Path, tmp_path: Path, capsys) -> None:
-    # five messages: raw_chat succeeds; transcripts' audited_wer warns (no audits), which must show
+    # five messages: raw_chat succeeds; transcripts' audits_present warns (no audits), which must show
     folder = make_vod_folder(tmp_path / "src" / "vod_warn")
     assert main(["add", str(folder)]) == 0
     assert main(["materialize", "--vod", "vod_warn", "--select", "raw_chat", "vod_audio", "transcripts"]) == 0
     captured = capsys.readouterr()
     assert "ok      vod_warn" in captured.out
-    assert "check audited_wer on transcripts failed" in captured.err and "details (tracebacks):" in captured.err
+    assert "check audits_present on transcripts failed" in captured.err and "details (tracebacks):" in captured.err
+
+
+def test_the_public_demo_key_applies_only_to_a_warehouse_the_demo_built(tmp_path: Path, monkeypatch) -> None:
+    from dougchat_assets.cli import DEMO_HASH_KEY, DEMO_MARKER, _demo_key_for_demo_warehouse
+    from dougchat_assets.privacy import HASH_KEY_ENV
+    from dougchat_assets.settings import WarehouseLayout
+
+    layout = WarehouseLayout(root=tmp_path / "wh")
+    layout.ensure()
+    monkeypatch.delenv(HASH_KEY_ENV, raising=False)
+    _demo_key_for_demo_warehouse(layout)
+    assert HASH_KEY_ENV not in os.environ  # real data: a missing key stays an error
+    (layout.root / DEMO_MARKER).write_text("built by dougchat demo\n")
+    _demo_key_for_demo_warehouse(layout)  # `dougchat dev` after `dougchat demo`: new VODs hash as the demo did
+    assert os.environ[HASH_KEY_ENV] == DEMO_HASH_KEY
+    monkeypatch.setenv(HASH_KEY_ENV, "a-real-secret")
+    _demo_key_for_demo_warehouse(layout)
+    assert os.environ[HASH_KEY_ENV] == "a-real-secret"  # a key the user set always wins

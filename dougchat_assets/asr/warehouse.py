@@ -21,7 +21,7 @@ from dougchat_assets.errors import InputError
 from dougchat_assets.ingest.manifest import file_entry, manifest_table, record_entry
 from dougchat_assets.settings import WarehouseLayout
 from dougchat_assets.store import TableWrite, replace_rows
-from dougchat_assets.store.checks import ERROR, WARN, CheckRecord, check_table
+from dougchat_assets.store.checks import WARN, CheckRecord, check_table
 
 ASSET = "transcripts"
 # Words whose middle lies this close outside an audited range still count as inside it:
@@ -55,6 +55,7 @@ class AuditScore:
     lines: int
     wer: WerResult | None
     worst: list[dict] = field(default_factory=list)
+    per_line: list[dict] = field(default_factory=list)  # every filled line: segment_id, start_s, wer, texts
 
 
 def score_audits(lines: list[AuditLine], result: TranscriptResult) -> AuditScore:
@@ -80,7 +81,7 @@ def score_audits(lines: list[AuditLine], result: TranscriptResult) -> AuditScore
         for line, ref, hyp in zip(filled, references, hypotheses)
     ]
     worst = sorted(per_line, key=lambda item: -item["wer"])[:3]
-    return AuditScore(len(filled), word_error_rate(references, hypotheses), worst)
+    return AuditScore(len(filled), word_error_rate(references, hypotheses), worst, per_line)
 
 
 def script_audit_lines(script: list[dict], vod_id: str, n: int, seed: int = 0) -> list[AuditLine]:
@@ -124,19 +125,35 @@ class TranscriptThresholds:
 def transcript_checks(
     vod_id: str, audit: AuditScore, low_share: float, result: TranscriptResult, thresholds: TranscriptThresholds
 ) -> list[CheckRecord]:
-    """audited_wer (WARN, not pass, when nothing is audited), low_quality_share, model_checksum_recorded."""
+    """audited_wer, audits_present (a warning), low_quality_share, model_checksum_recorded.
+
+    Two checks for the audits, because they answer different questions: ``audited_wer`` blocks
+    a VOD whose audited WER is too high (and has nothing to judge without audits), while
+    ``audits_present`` warns, never blocks, that nobody has audited this VOD yet.  One check that
+    failed with a warning for "not audited" would hold back every unaudited VOD in an automation
+    that waits for blocking checks to pass.
+    """
     wer = audit.wer
     return [
         CheckRecord(
             "audited_wer",
-            passed=wer is not None and wer.wer <= thresholds.max_wer,
+            passed=wer is None or wer.wer <= thresholds.max_wer,
             value=wer.wer if wer is not None else None,
             threshold=thresholds.max_wer,
             description=(
                 f"WER {wer.wer:.3f} on {audit.lines} audited lines" if wer is not None
+                else "nothing audited yet, so nothing to judge (see audits_present)"
+            ),
+        ),
+        CheckRecord(
+            "audits_present",
+            passed=wer is not None,
+            value=audit.lines,
+            description=(
+                f"{audit.lines} audited lines" if wer is not None
                 else f"no filled audits: run `dougchat audit {vod_id}` and fill in the references"
             ),
-            severity=ERROR if wer is not None else WARN,
+            severity=WARN,
         ),
         CheckRecord(
             "low_quality_share",
@@ -175,6 +192,12 @@ def low_quality_share(result: TranscriptResult) -> float:
     return flagged / total if total > 0 else 0.0
 
 
+def audit_score(layout: WarehouseLayout, vod_id: str, result: TranscriptResult) -> AuditScore:
+    """The transcript scored on the VOD's filled audit lines (none: ``AuditScore(0, None)``)."""
+    audit_file = audits_path(layout, vod_id)
+    return score_audits(load_audits(audit_file), result) if audit_file.exists() else AuditScore(0, None)
+
+
 def write_transcripts(
     con: duckdb.DuckDBPyConnection,
     layout: WarehouseLayout,
@@ -182,10 +205,16 @@ def write_transcripts(
     audio: VodAudioRef,
     result: TranscriptResult,
     thresholds: TranscriptThresholds = TranscriptThresholds(),
+    audit: AuditScore | None = None,
+    plot: Path | None = None,
 ) -> TranscriptSummary:
-    """Replace the VOD's transcript rows, manifest entries and check outcomes in one transaction."""
+    """Replace the VOD's transcript rows, manifest entries and check outcomes in one transaction.
+
+    ``audit``: the audits already scored (:func:`audit_score`, outside the write lock); ``plot``:
+    the quality plot made from them, recorded in the manifest with its checksum.
+    """
     audit_file = audits_path(layout, vod_id)
-    audit = score_audits(load_audits(audit_file), result) if audit_file.exists() else AuditScore(0, None)
+    audit = audit if audit is not None else audit_score(layout, vod_id, result)
     low_share = low_quality_share(result)
     checks = transcript_checks(vod_id, audit, low_share, result, thresholds)
     entries = [
@@ -195,6 +224,8 @@ def write_transcripts(
     ]
     if audit_file.exists():
         entries.append(file_entry(vod_id, ASSET, "audits", audit_file, layout.root, details={"filled_lines": audit.lines}))
+    if plot is not None:
+        entries.append(file_entry(vod_id, ASSET, "plot", plot, layout.root))
     segments = _rows(vod_id, result.segments)
     words = _rows(vod_id, result.words)
     replace_rows(

@@ -2,14 +2,14 @@
 
 import dagster as dg
 
-from dougchat_assets.defs.checks import check_results
+from dougchat_assets.defs.checks import check_results, vod_check
 from dougchat_assets.defs.plots import inline_png
 from dougchat_assets.defs.runs import record_run_process
 from dougchat_assets.defs.ingest import raw_chat
 from dougchat_assets.defs.partitions import vods
 from dougchat_assets.defs.resources import WarehouseDuckDB, WarehouseResource
 from dougchat_assets.defs.transcription import transcripts
-from dougchat_assets.ingest.incoming import folder_fingerprint
+from dougchat_assets.defs.sources import ALIGNMENT_OVERRIDE, alignment_override, record_inputs_read
 
 ALIGNMENT_CHECKS = {
     "alignment_confidence": "Overall confidence of the curve is above the threshold.",
@@ -22,11 +22,11 @@ ALIGNMENT_CHECKS = {
 
 @dg.asset(
     partitions_def=vods,
-    deps=[raw_chat, transcripts],
+    deps=[raw_chat, transcripts, alignment_override],
     group_name="alignment",
     kinds={"duckdb"},
     check_specs=[
-        dg.AssetCheckSpec(name, asset="offset_curve", blocking=True, description=text)
+        vod_check(name, "offset_curve", text)
         for name, text in ALIGNMENT_CHECKS.items()
     ],
 )
@@ -40,6 +40,7 @@ def offset_curve(context: dg.AssetExecutionContext, warehouse: WarehouseResource
 
     vod_id = context.partition_key
     layout = warehouse.layout
+    record_inputs_read(context, layout, ALIGNMENT_OVERRIDE)
     with warehouse_db.get_connection() as con:
         inputs = read_alignment_inputs(con, vod_id)
     outcome = align_vod(inputs, layout.overrides_dir, vod_id)
@@ -64,7 +65,6 @@ def offset_curve(context: dg.AssetExecutionContext, warehouse: WarehouseResource
             "plot": dg.MetadataValue.path(str(plot)),
             "offset_curve_plot": inline_png(plot, f"{vod_id}: offset curve and its evidence"),
             "uncertain_spans": len(result.uncertain_spans),
-            "source_fingerprint": folder_fingerprint(layout.incoming(vod_id)),
         },
         check_results=checks,
     )

@@ -10,7 +10,15 @@ from collections.abc import Iterable
 
 import dagster as dg
 
+from dougchat_assets.defs.partitions import vods
 from dougchat_assets.store.checks import WARN, CheckRecord
+
+
+def vod_check(name: str, asset: str, description: str, *, blocking: bool = True) -> dg.AssetCheckSpec:
+    """A check judged per VOD: its result is recorded against the run's partition, so the UI
+    shows one result per VOD (not the latest VOD's for all), and the automation's
+    "blocking checks passed" is decided per VOD too."""
+    return dg.AssetCheckSpec(name, asset=asset, blocking=blocking, description=description, partitions_def=vods)
 
 
 def _metadata_value(value: object) -> object:

@@ -4,7 +4,7 @@ import dagster as dg
 
 from dougchat_assets.defs.runs import record_run_process
 from dougchat_assets.defs.alignment import offset_curve
-from dougchat_assets.defs.checks import check_results
+from dougchat_assets.defs.checks import check_results, vod_check
 from dougchat_assets.defs.ingest import raw_chat
 from dougchat_assets.defs.partitions import vods
 from dougchat_assets.defs.resources import DatasetResource, WarehouseDuckDB, WarehouseResource
@@ -38,8 +38,7 @@ def _funnel_markdown(funnel) -> str:
     group_name="dataset",
     kinds={"duckdb"},
     check_specs=[
-        dg.AssetCheckSpec(name, asset="clean_pairs", blocking=True, description=text)
-        for name, text in CLEAN_PAIRS_CHECKS.items()
+        vod_check(name, "clean_pairs", text) for name, text in CLEAN_PAIRS_CHECKS.items()
     ],
 )
 def clean_pairs(

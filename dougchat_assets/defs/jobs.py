@@ -11,9 +11,9 @@ from dougchat_assets.defs.transcription import transcripts
 
 # Every asset partitioned by VOD, in pipeline order.
 PER_VOD_ASSETS = [raw_chat, vod_audio, transcripts, offset_curve, clean_pairs]
-# Those that record the incoming folder's fingerprint (the schedule's notion of stale); a VOD
-# whose alignment checks fail never gets clean_pairs, so it cannot count as "missing" there.
-FINGERPRINTED_ASSETS = [raw_chat, vod_audio, transcripts, offset_curve]
+# Those every added VOD must have (the daily backfill's notion of missing); a VOD whose
+# alignment checks fail never gets clean_pairs, so it cannot count as "missing" there.
+MUST_EXIST_ASSETS = [raw_chat, vod_audio, transcripts, offset_curve]
 # Assets over all VODs, in pipeline order.
 CROSS_VOD_ASSETS = [train_split, lora_adapter, eval_report]
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from dougchat_assets.defs.executor import GPU_QUEUE_TAG
 from dougchat_assets.defs.runs import record_run_process
 from dougchat_assets.defs.checks import check_results
 from dougchat_assets.defs.plots import inline_png
@@ -30,6 +31,7 @@ def _latest_metadata(instance: dg.DagsterInstance, asset: str, key: str, hint: s
     deps=[train_split],
     group_name="model",
     kinds={"pytorch", "mlflow"},
+    op_tags=GPU_QUEUE_TAG,  # cluster profile: a GPU worker runs it (defs/executor.py)
     check_specs=[
         dg.AssetCheckSpec(
             "prompt_parity", asset="lora_adapter", blocking=True,
@@ -103,6 +105,7 @@ def lora_adapter(
     deps=["lora_adapter"],
     group_name="model",
     kinds={"duckdb", "html"},
+    op_tags=GPU_QUEUE_TAG,  # it runs the model (perplexity, ranking, generation): a GPU worker too
     check_specs=[dg.AssetCheckSpec(name, asset="eval_report", description=text) for name, text in EVAL_CHECKS.items()],
 )
 def eval_report(

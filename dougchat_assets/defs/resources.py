@@ -85,15 +85,41 @@ class WarehouseDuckDB(DuckDBResource):
     with decoding, ASR, estimation and training in between, outside it — so VODs proceed in
     parallel and only their commits queue.  A killed process releases it at once.
     dagster-duckdb 0.29 closes after ``yield`` without ``finally``; this closes on errors too.
+
+    Cluster profile: with ``lake_catalog`` set (default ``$DOUGCHAT_LAKE_CATALOG``, so every
+    worker of a deployment agrees without each asset knowing) the tables are a DuckLake
+    (:mod:`dougchat_assets.store.lake`): the connection is in-memory with the lake attached
+    and USEd, and the lock is the lake's PostgreSQL advisory lock, which spans machines,
+    instead of the per-machine file lock.
     """
 
     lock_timeout_s: float = 600.0
+    lake_catalog: str | None = None
+    lake_data_path: str | None = None
+
+    def lake(self):
+        """The DuckLake this resource writes to, or None for the single DuckDB file."""
+        from dougchat_assets.store.lake import LakeConfig
+
+        env = LakeConfig.from_env(Path(self.database).parent)
+        catalog = self.lake_catalog or (env.catalog if env else None)
+        if not catalog:
+            return None
+        data_path = self.lake_data_path or (str(env.data_path) if env else str(Path(self.database).parent / "lake"))
+        return LakeConfig(catalog=catalog, data_path=Path(data_path))
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         from dougchat_assets.store.lock import warehouse_lock
 
         purpose = "DuckDB connection of `" + " ".join(Path(a).name if i == 0 else a for i, a in enumerate(sys.argv[:4])) + "`"
+        lake = self.lake()
+        if lake is not None:
+            from dougchat_assets.store.lake import lake_connection, lake_lock
+
+            with lake_lock(lake, purpose, timeout_s=self.lock_timeout_s), lake_connection(lake) as con:
+                yield con
+            return
         with warehouse_lock(Path(self.database).parent, purpose, timeout_s=self.lock_timeout_s):
             with super().get_connection() as con:
                 try:

@@ -6,26 +6,30 @@ connection is opened only to read the audio reference and to write the result.
 
 import dagster as dg
 
+from dougchat_assets.defs.executor import GPU_QUEUE_TAG
 from dougchat_assets.defs.runs import record_run_process
-from dougchat_assets.defs.checks import check_results
+from dougchat_assets.defs.checks import check_results, vod_check
+from dougchat_assets.defs.plots import inline_png
 from dougchat_assets.defs.ingest import vod_audio
 from dougchat_assets.defs.partitions import vods
 from dougchat_assets.defs.resources import AsrResource, WarehouseDuckDB, WarehouseResource
-from dougchat_assets.ingest.incoming import folder_fingerprint
+from dougchat_assets.defs.sources import TRANSCRIPT_AUDITS, record_inputs_read, transcript_audits
 
 
 @dg.asset(
     partitions_def=vods,
-    deps=[vod_audio],
+    deps=[vod_audio, transcript_audits],
     group_name="transcription",
     kinds={"duckdb", "whisper"},
+    op_tags=GPU_QUEUE_TAG,  # cluster profile: a GPU worker runs it (defs/executor.py)
     check_specs=[
-        dg.AssetCheckSpec("audited_wer", asset="transcripts", blocking=True,
-                          description="WER on the audited clips is under the threshold (warns when nothing is audited)."),
-        dg.AssetCheckSpec("low_quality_share", asset="transcripts", blocking=True,
-                          description="Share of transcribed time flagged low-confidence / hallucination / non-speech."),
-        dg.AssetCheckSpec("model_checksum_recorded", asset="transcripts", blocking=True,
-                          description="The ASR model's checksum and parameters are in the manifest."),
+        vod_check("audited_wer", "transcripts", "WER on the audited clips is under the threshold."),
+        vod_check("audits_present", "transcripts", "Someone audited this VOD's transcript (a warning, never blocks).",
+                  blocking=False),
+        vod_check("low_quality_share", "transcripts",
+                  "Share of transcribed time flagged low-confidence / hallucination / non-speech."),
+        vod_check("model_checksum_recorded", "transcripts",
+                  "The ASR model's checksum and parameters are in the manifest."),
     ],
 )
 def transcripts(
@@ -33,16 +37,21 @@ def transcripts(
 ) -> dg.MaterializeResult:
     """Timed, confidence-scored segments and word timings in seconds of the VOD's FLAC."""
     record_run_process(context)
+    from dougchat_assets.asr.quality_plot import plot_transcript_quality
     from dougchat_assets.asr.transcribe import transcribe_file
-    from dougchat_assets.asr.warehouse import vod_audio_ref, write_transcripts
+    from dougchat_assets.asr.warehouse import audit_score, vod_audio_ref, write_transcripts
 
     vod_id = context.partition_key
     layout = warehouse.layout
+    record_inputs_read(context, layout, TRANSCRIPT_AUDITS)
     with warehouse_db.get_connection() as con:
         audio = vod_audio_ref(con, layout, vod_id)
     result = transcribe_file(audio.path, config=asr.asr_config(layout), work_dir=layout.work_dir / "asr" / vod_id)
+    audit = audit_score(layout, vod_id, result)
+    plot = plot_transcript_quality(result.segments, audit.per_line, asr.thresholds.max_wer, audio.duration_s,
+                                   layout.reports_dir / "transcripts" / f"{vod_id}.png")
     with warehouse_db.get_connection() as con:
-        summary = write_transcripts(con, layout, vod_id, audio, result, asr.thresholds)
+        summary = write_transcripts(con, layout, vod_id, audio, result, asr.thresholds, audit=audit, plot=plot)
     wer = summary.audit.wer
     checks = check_results(
         summary.checks, vod_id,
@@ -56,6 +65,7 @@ def transcripts(
             "quality_flags": dg.MetadataValue.json(summary.flags),
             "low_quality_share": round(summary.low_quality_share, 4),
             "wer_audited": wer.wer if wer else "not audited",
+            "quality_plot": inline_png(plot, f"{vod_id}: segment confidence by quality flag, and audited WER"),
             "speech_s": round(summary.speech_s, 1),
             "audio_duration_s": round(audio.duration_s, 1),
             "real_time_factor": round(decode_s / audio.duration_s, 4) if audio.duration_s else None,
@@ -63,7 +73,6 @@ def transcripts(
             "compute": f"{result.params['device']}/{result.params['compute_type']}",
             "chunks_decoded": result.chunks_decoded,
             "chunks_resumed": result.chunks_resumed,
-            "source_fingerprint": folder_fingerprint(layout.incoming(vod_id)),
         },
         check_results=checks,
     )

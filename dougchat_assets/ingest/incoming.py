@@ -83,24 +83,3 @@ def decide_sensor_tick(found: dict[str, str], cursor: dict[str, dict[str, str]])
         pending.pop(gone)
     return SensorDecision(run=run, cursor={"pending": pending, "done": done})
 
-
-def stale_partitions(
-    found: dict[str, str],
-    partitions: list[str],
-    materialized_fingerprints: dict[str, dict[str, str | None]],
-) -> dict[str, str]:
-    """Partitions to backfill: any per-VOD asset missing, or built from a different folder state.
-
-    ``materialized_fingerprints[asset][vod_id]`` is the fingerprint recorded by the asset's
-    latest materialization (None when the asset does not record one, absent when missing).
-    """
-    todo: dict[str, str] = {}
-    for vod_id in partitions:
-        fingerprint = found.get(vod_id)
-        if fingerprint is None:
-            continue  # folder removed: nothing to rebuild from
-        for by_vod in materialized_fingerprints.values():
-            if vod_id not in by_vod or by_vod[vod_id] not in (None, fingerprint):
-                todo[vod_id] = fingerprint
-                break
-    return todo

@@ -264,7 +264,38 @@ def table_columns(table: str) -> list[Column]:
     return columns
 
 
+_KEY = re.compile(r"\b(?:PRIMARY KEY|UNIQUE)\b")
+
+
+def _is_ducklake(con: duckdb.DuckDBPyConnection) -> bool:
+    row = con.execute("SELECT type FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    return row is not None and row[0] == "ducklake"
+
+
+def create_table_sql(name: str, *, ducklake: bool = False) -> str:
+    """The CREATE statement of ``name``; for a DuckLake without key constraints.
+
+    DuckLake refuses PRIMARY KEY and UNIQUE ("not supported in DuckLake").  Nothing relies on
+    them to merge rows (every write is DELETE + INSERT of its key), so there a key column is
+    declared NOT NULL and uniqueness rests on the writers, as it does for every other table.
+    """
+    columns = TABLES[name]
+    if ducklake:
+        columns = _KEY.sub("NOT NULL", columns)
+    return f"CREATE TABLE IF NOT EXISTS {name} ({columns})"
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create any missing table (never alters or drops existing ones)."""
-    for name, columns in TABLES.items():
-        con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
+    """Create any missing table (never alters or drops existing ones), in the current database.
+
+    Lists what exists first: on a DuckLake each CREATE is a round trip to the catalog.
+    """
+    present = {row[0] for row in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = current_schema()"
+    ).fetchall()}
+    missing = [name for name in TABLES if name not in present]
+    if not missing:
+        return
+    ducklake = _is_ducklake(con)
+    for name in missing:
+        con.execute(create_table_sql(name, ducklake=ducklake))

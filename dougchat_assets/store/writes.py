@@ -8,6 +8,7 @@ messages never exist as Python objects at once.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -63,6 +64,9 @@ def replace_rows(con: duckdb.DuckDBPyConnection, writes: list[TableWrite]) -> di
             inserted[write.table] = inserted.get(write.table, 0) + count
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        # A failed COMMIT has already ended the transaction (a DuckLake write conflict does):
+        # "no transaction is active" from ROLLBACK must not hide the error that explains it.
+        with contextlib.suppress(duckdb.TransactionException):
+            con.execute("ROLLBACK")
         raise
     return inserted

@@ -38,11 +38,12 @@ def test_graph_lists_every_asset_check_sensor_and_schedule() -> None:
         "train_split:vod_balance",
         "train_split:vods_in_one_split",
         "transcripts:audited_wer",
+        "transcripts:audits_present",
         "transcripts:low_quality_share",
         "transcripts:model_checksum_recorded",
     ]
-    assert sorted(sensor.name for sensor in definitions.sensors) == ["cross_vod_automation", "incoming_vods_sensor"]
-    assert sorted(schedule.name for schedule in definitions.schedules) == ["backfill_stale_vods"]
+    assert sorted(sensor.name for sensor in definitions.sensors) == ["incoming_vods_sensor", "pipeline_automation"]
+    assert sorted(schedule.name for schedule in definitions.schedules) == ["backfill_missing_vods"]
     job = definitions.resolve_job_def("vod_pipeline")
     assert job.partitions_def.name == "vods"
     cross = definitions.resolve_job_def("dataset_and_model")
@@ -51,6 +52,18 @@ def test_graph_lists_every_asset_check_sensor_and_schedule() -> None:
         # DuckDB's one writer is serialised by the warehouse lock around each short connection,
         # not by a Dagster pool (a slot lasts a whole step and outlives a killed run)
         assert assets_def.op.pool is None, assets_def.keys
+
+
+def test_file_inputs_are_observable_sources_upstream_of_exactly_the_assets_that_read_them() -> None:
+    graph = load_definitions().resolve_asset_graph()
+    children = {source: sorted(k.to_user_string() for k in graph.get(dg.AssetKey(source)).child_keys)
+                for source in ("vod_folder", "transcript_audits", "alignment_override")}
+    assert children == {"vod_folder": ["raw_chat", "vod_audio"], "transcript_audits": ["transcripts"],
+                        "alignment_override": ["offset_curve"]}
+    assert all(graph.get(dg.AssetKey(source)).is_observable for source in children)
+    checks = [graph.get(key) for key in graph.asset_check_keys if key.asset_key.to_user_string() in
+              ("raw_chat", "transcripts", "offset_curve", "clean_pairs")]
+    assert checks and all(check.partitions_def is not None for check in checks)  # one result per VOD
 
 
 def test_cross_vod_assets_depend_on_every_vod_partition() -> None:

@@ -41,11 +41,15 @@ def test_transcripts_with_audits_pass_and_rerun_is_identical(layout, instance, t
     assert _checks(first) == {
         "chat_within_vod_span": (True, "ERROR"),
         "audited_wer": (True, "ERROR"),
+        "audits_present": (True, "WARN"),
         "low_quality_share": (True, "ERROR"),
         "model_checksum_recorded": (True, "ERROR"),
     }
     metadata = first.asset_materializations_for_node("transcripts")[0].metadata
     assert metadata["wer_audited"].value < 0.25
+    assert "data:image/png;base64," in metadata["quality_plot"].value  # shown inline in the UI
+    plots = query(layout, "select path, sha256 from vod_manifest where asset = 'transcripts' and role = 'plot'")
+    assert len(plots) == 1 and len(plots[0][1]) == 64
     words = query(layout, "select word, start_s, end_s from transcript_words where vod_id = ? order by start_s", [vod_id])
     assert len(words) >= 25
     assert all(0.0 <= start <= end <= 20.0 for _, start, end in words)
@@ -62,8 +66,9 @@ def test_transcripts_with_audits_pass_and_rerun_is_identical(layout, instance, t
     assert query(layout, "select * from transcript_segments order by segment_id") == before
 
 
-def test_without_audits_the_wer_check_warns_instead_of_passing(layout, instance, tmp_path) -> None:
+def test_without_audits_a_warning_says_so_and_nothing_is_blocked(layout, instance, tmp_path) -> None:
     vod_id = _speech_vod(tmp_path, layout)
     result = materialize_partition(layout, instance, vod_id, ["raw_chat", "vod_audio", "transcripts"])
     assert result.success
-    assert _checks(result)["audited_wer"] == (False, "WARN")
+    assert _checks(result)["audits_present"] == (False, "WARN")  # shown, never blocking
+    assert _checks(result)["audited_wer"] == (True, "ERROR")  # nothing audited: nothing to judge

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from dougchat_assets.ingest.incoming import decide_sensor_tick, scan_incoming, stale_partitions
+from dougchat_assets.ingest.incoming import decide_sensor_tick, scan_incoming
 
 
 def test_folder_runs_after_its_fingerprint_settles() -> None:
@@ -26,9 +26,3 @@ def test_scan_skips_unsafe_names(tmp_path: Path) -> None:
     scan = scan_incoming(tmp_path)
     assert list(scan.fingerprints) == ["good_1"]
     assert "bad name" in scan.rejected
-
-
-def test_stale_partitions_finds_missing_and_changed() -> None:
-    found = {"a": "f1", "b": "f2", "c": "f3"}
-    recorded = {"raw_chat": {"a": "f1", "b": "old", "c": "f3"}, "vod_audio": {"a": "f1", "b": "f2"}}
-    assert stale_partitions(found, ["a", "b", "c", "gone"], recorded) == {"b": "f2", "c": "f3"}
