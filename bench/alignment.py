@@ -93,7 +93,11 @@ def good_vod(task: tuple[int, float, int, bool]) -> dict:
     truth = v.truth
     keep = np.isfinite(truth.sent_audio_s) & ~in_flat_span(v.true_knots, v.chat_utc_ms)
     t = v.chat_utc_ms[keep]
-    err = map_chat_to_audio(r.knots, t) - truth.sent_audio_s[keep]
+    est = map_chat_to_audio(r.knots, t)
+    err = est - truth.sent_audio_s[keep]
+    # what clean_pairs would keep: outside every uncertain span, mapped inside the audio
+    kept = ~r.uncertain_mask(t, kinds=("cut", "cut_position", "unsupported")) & (est >= 0) & (
+        est <= v.inputs.meta.audio_duration_s)
     checks = evaluate_checks(r, v.inputs.meta.audio_duration_s)
     true_lag = _true_lag_median(v)
     out = {
@@ -101,6 +105,7 @@ def good_vod(task: tuple[int, float, int, bool]) -> dict:
         "minutes": v.inputs.meta.audio_duration_s / 60.0,
         "messages": int(v.inputs.chat.n),
         "err": err.astype(np.float32),
+        "err_kept": err[kept].astype(np.float32),
         "bias": float(np.median(err)) if err.size else float("nan"),
         "failed": [k for k, o in checks.items() if not o.passed],
         "confidence": r.confidence,
@@ -190,6 +195,14 @@ def report(name: str, goods: list[dict], bads: list[dict], purpose: str) -> None
         print(
             f"  send-time error, {label} ({len(group)}): |error| median {np.median(err):.2f} s, p95 {np.quantile(err, 0.95):.2f} s;"
             f" per-VOD spread p95 around its bias: median {np.median(spread):.2f} s, worst {max(spread):.1f} s"
+        )
+    if ok:
+        kept = np.abs(np.concatenate([g["err_kept"] for g in ok]))
+        share = kept.size / max(sum(g["err"].size for g in ok), 1)
+        print(
+            f"  send-time error on what the pairs keep (outside uncertain spans, inside the audio), good VODs that"
+            f" pass: |error| median {np.median(kept):.2f} s, p95 {np.quantile(kept, 0.95):.2f} s, over {_pct(share)} of"
+            f" their messages; off by > 10 s: {int((kept > 10).sum())}"
         )
     prior_split = [g for g in ok if g["latency_source"] == "prior"]
     if prior_split:

@@ -275,6 +275,12 @@ def echo_knots(fit: EchoFit, ref: int, duration: float, confidence: list[float],
     return knots
 
 
+def _chat_ms(fit: EchoFit, ref: int, shift_s: float, segment: int, audio_s: float) -> int:
+    """The chat time (epoch ms) segment ``segment``'s line maps to ``audio_s``."""
+    theta = fit.segments[segment].theta_s
+    return int(round(ref + 1000.0 * (audio_s + theta - shift_s + fit.slope * (audio_s - fit.a_mid))))
+
+
 def uncertain_spans(fit: EchoFit, ref: int, shift_s: float = 0.0) -> list[UncertainSpan]:
     """Chat-time spans around each cut: the cut itself, and where its position is uncertain.
 
@@ -286,7 +292,7 @@ def uncertain_spans(fit: EchoFit, ref: int, shift_s: float = 0.0) -> list[Uncert
     segs = fit.segments
 
     def chat_ms(j: int, a: float) -> int:
-        return int(round(ref + 1000.0 * (a + segs[j].theta_s - shift_s + fit.slope * (a - fit.a_mid))))
+        return _chat_ms(fit, ref, shift_s, j, a)
 
     for i, (lo, hi) in enumerate(fit.cut_ranges):
         cut = segs[i].audio_end_s
@@ -297,6 +303,35 @@ def uncertain_spans(fit: EchoFit, ref: int, shift_s: float = 0.0) -> list[Uncert
         spans.append(UncertainSpan("cut", cut0, max(cut1, cut0 + 1), 0.0))
         if right1 > cut1:
             spans.append(UncertainSpan("cut_position", cut1, right1, jump))
+    return spans
+
+
+def unsupported_spans(fit: EchoFit, ref: int, duration_s: float, params: AlignmentParams,
+                      shift_s: float = 0.0) -> list[UncertainSpan]:
+    """Chat-time spans the echoes cannot vouch for: audio before the first or after the last echo.
+
+    Between two echoes a cut shows as a jump between the lines on either side of it (and its
+    position as a ``cut_position`` span).  Beyond the last echo — a stream that ends in music,
+    a long silence after an ad break — the curve is extrapolated: a cut there leaves no trace
+    and every later message would be off by its length while every check passes.  Audio more
+    than ``params.echo_reach_s`` beyond the first or last echo is therefore unsupported.
+    """
+    if fit.inlier_audio_s.size == 0:
+        return []
+    segs = fit.segments
+    first, last = float(fit.inlier_audio_s.min()), float(fit.inlier_audio_s.max())
+
+    def chat_ms(j: int, a: float) -> int:
+        return _chat_ms(fit, ref, shift_s, j, a)
+
+    spans = []
+    if first - params.echo_reach_s > 0.0:
+        spans.append(UncertainSpan("unsupported", chat_ms(0, 0.0), chat_ms(0, first - params.echo_reach_s),
+                                   params.max_total_cut_s))
+    if last + params.echo_reach_s < duration_s:
+        j = len(segs) - 1
+        spans.append(UncertainSpan("unsupported", chat_ms(j, last + params.echo_reach_s), chat_ms(j, duration_s),
+                                   params.max_total_cut_s))
     return spans
 
 

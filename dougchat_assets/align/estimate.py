@@ -51,6 +51,7 @@ from dougchat_assets.align.curvefit import (
     fit_echo,
     theta_at,
     uncertain_spans,
+    unsupported_spans,
     xcorr_curve,
     xcorr_theta,
 )
@@ -112,7 +113,7 @@ def estimate_alignment(inputs: AlignmentInputs, params: AlignmentParams | None =
         prior_knots = echo_knots(fit, ref, duration, seg_conf)
         latency = _latency(inputs, chat_s, fit, prior_knots, ref, p)
         knots = echo_knots(fit, ref, duration, seg_conf, latency.shift_s)
-        spans = uncertain_spans(fit, ref, latency.shift_s)
+        spans = uncertain_spans(fit, ref, latency.shift_s) + unsupported_spans(fit, ref, duration, p, latency.shift_s)
         method = METHOD_ECHO
         description = (
             f"lexical echo ({pairs.n} pairs, {len(fit.segments) - 1} cut(s) by penalised DP, "

@@ -27,6 +27,9 @@ class AlignmentParams:
     max_cuts: int = 3  # model selection considers 0..max_cuts cuts
     min_cut_s: float = 8.0  # smaller offset jumps are not cuts
     max_total_cut_s: float = 300.0  # cuts move theta at most this far from the main peak
+    # chat mapped farther than this before the first or after the last echo is unverified: a cut
+    # there leaves no trace in the echoes (e.g. music after an ad break), so it is left out
+    echo_reach_s: float = 30.0
     cut_penalty: float = 4.0  # per cut, times the spread of a block's scores times sqrt(blocks)
     penalty_blocks: int = 30  # ... with blocks capped at this many
     max_drift_s_per_h: float = 20.0  # slope search range

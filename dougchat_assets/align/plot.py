@@ -46,7 +46,8 @@ def plot_alignment(
     labelled: set[str] = set()
     for span in result.uncertain_spans:
         colour = "0.85" if span.kind == "cut" else "tab:orange"
-        label = {"cut": "ad cut (no audio)", "cut_position": "cut position uncertain"}.get(span.kind, span.kind)
+        label = {"cut": "ad cut (no audio)", "cut_position": "cut position uncertain",
+                 "unsupported": "no echo evidence (left out)"}.get(span.kind, span.kind)
         ax.axvspan(
             float(minutes(np.array([span.start_utc_ms]))[0]),
             float(minutes(np.array([span.end_utc_ms]))[0]),

@@ -91,9 +91,11 @@ class UncertainSpan:
     """A stretch of chat time whose audio time the curve cannot vouch for.
 
     ``kind`` is ``"cut"`` (sent during an ad cut: there is no audio for it, the curve maps it
-    to the cut point) or ``"cut_position"`` (the echoes place the cut anywhere in a range, so
-    a message here may be off by up to ``max_error_s``, the cut's length).  Downstream stages
-    should drop messages in these spans rather than trust their audio time.
+    to the cut point), ``"cut_position"`` (the echoes place the cut anywhere in a range, so
+    a message here may be off by up to ``max_error_s``, the cut's length) or
+    ``"unsupported"`` (beyond the first or last echo, where the curve is extrapolated and a cut
+    would leave no trace: off by up to the largest cut allowed).  Downstream stages should drop
+    messages in these spans rather than trust their audio time.
     """
 
     kind: str

@@ -96,6 +96,7 @@ class VodDataset:
         for kind, text in (
             ("cut", "sent during an ad cut (no audio)"),
             ("cut_position", "near a cut whose position is uncertain"),
+            ("unsupported", "beyond the echo evidence (a cut there would leave no trace)"),
             ("reviewer_flag", "in a stretch a reviewer flagged"),
         ):
             mask = np.zeros(sent.size, dtype=bool)

@@ -6,10 +6,19 @@ it held stays taken.  Every dougchat run records the process executing it (pid, 
 process's start time, so a recycled pid is not mistaken for it); ``fail_dead_runs`` marks
 the runs whose process is gone as failed and frees whatever slots they held.  It runs when
 `dougchat materialize` and `dougchat dev` start, and on every tick of the incoming sensor.
+
+"The process executing the run" is the run's own process, not a step's: under the
+multiprocess executor (the daemon's runs) each step is a child process that exits when the
+step ends, so recording it made a run look dead between two steps, and at its very end (a
+run that had just succeeded was then marked failed).  A step records its multiprocessing
+parent, the run worker that lives for the whole run; in-process runs (the CLI) record their
+own process.  And a run is failed only if, once its process is known to be gone, it still
+has not ended: a process writes its run's final status before it exits.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import socket
 from pathlib import Path
@@ -31,9 +40,16 @@ def _start_time(pid: int) -> str | None:
     return stat.rsplit(")", 1)[1].split()[19]
 
 
+def run_process_id() -> int:
+    """The process that owns the current run: the multiprocessing parent of a step run as a
+    child process (the multiprocess executor's run worker), else this process."""
+    parent = multiprocessing.parent_process()
+    return parent.pid if parent is not None and parent.pid is not None else os.getpid()
+
+
 def process_tags() -> dict[str, str]:
-    """Tags naming this process, for the run it executes."""
-    pid = os.getpid()
+    """Tags naming the process that owns the current run, for that run."""
+    pid = run_process_id()
     return {PID_TAG: str(pid), HOST_TAG: socket.gethostname(), START_TAG: _start_time(pid) or ""}
 
 
@@ -55,6 +71,11 @@ def fail_dead_runs(instance: dg.DagsterInstance) -> list[str]:
     failed = []
     for run in instance.get_runs(filters=dg.RunsFilter(statuses=LIVE_STATUSES)):
         if not process_gone(run.tags):
+            continue
+        # read again now that the process is known to be gone: a run that ended on its own
+        # wrote its status before its process exited (the first read may predate both)
+        current = instance.get_run_by_id(run.run_id)
+        if current is None or current.status not in LIVE_STATUSES:
             continue
         instance.report_run_failed(
             run, message=f"the process running it (pid {run.tags[PID_TAG]} on {run.tags[HOST_TAG]}) is gone: "

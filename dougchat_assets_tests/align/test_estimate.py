@@ -17,6 +17,7 @@ from dougchat_assets.align import (
     all_passed,
     estimate_alignment,
     evaluate_checks,
+    map_chat_to_audio,
 )
 from dougchat_assets_tests.sim.vods import PRIOR_MATCHED
 from dougchat_sim.alignment import mismatched_inputs, simulate_alignment_vod
@@ -145,4 +146,23 @@ def test_sparse_chat_flags_what_it_cannot_place():
     assert unflagged.p95_s <= 2.0  # ...but only where the result says it may be
     assert 0.0 < r.ambiguous_share < AlignmentThresholds().max_ambiguous_share
     kinds = {s.kind for s in r.uncertain_spans}
-    assert kinds == {"cut", "cut_position"}
+    assert {"cut", "cut_position"} <= kinds <= {"cut", "cut_position", "unsupported"}
+
+
+def test_a_cut_after_the_last_echo_leaves_its_chat_unsupported_not_silently_wrong() -> None:
+    # seed 7: a 40 s cut at audio ~651 s, then music (no word after 632 s): no evidence can show
+    # the cut, and every check passes on a curve that is 40 s off after it.  The chat there must
+    # be left out, and what is kept must be right.
+    v = simulate_alignment_vod(7, **{**PRIOR_MATCHED, "audio_duration_s": 900, "cut_lengths_s": (40.0,)})
+    r = estimate_alignment(v.inputs)
+    assert all_passed(evaluate_checks(r, v.inputs.meta.audio_duration_s))  # nothing can tell
+    estimated = map_chat_to_audio(r.knots, v.chat_utc_ms)
+    true = map_chat_to_audio(v.true_knots, v.chat_utc_ms)
+    inside = (estimated >= 0) & (estimated <= v.inputs.meta.audio_duration_s)
+    kept = inside & ~r.uncertain_mask(v.chat_utc_ms, kinds=("cut", "cut_position", "unsupported"))
+    error = np.abs(estimated - true)
+    assert np.quantile(error[inside], 0.95) > 30  # the extrapolated curve is off after the cut...
+    assert np.quantile(error[kept], 0.95) < 1.0  # ...and that part is not kept
+    last_word = float(v.inputs.words.end_s.max())
+    unsupported = [s for s in r.uncertain_spans if s.kind == "unsupported"]
+    assert unsupported and map_chat_to_audio(r.knots, np.array([unsupported[-1].start_utc_ms]))[0] < last_word + 40
