@@ -26,6 +26,11 @@ from dougchat_assets.asr.vad import VadParams
 CHUNK_FORMAT_VERSION = 2  # 2: chunks decoded in fixed batches (BatchedInferencePipeline)
 
 
+# The decode parameters the manifest repeats by name (``decode_params`` is the one source).
+_MANIFEST_DECODE_KEYS = ("device", "compute_type", "beam_size", "temperature", "batch_size", "timestamps", "redo_gap_s",
+                         "redo_rounds", "redo_max_compression_ratio", "max_new_tokens", "vad", "chunks")
+
+
 class AsrConfig(BaseModel):
     """Configuration of :func:`dougchat_assets.asr.transcribe.transcribe_file`."""
 
@@ -107,18 +112,7 @@ class AsrConfig(BaseModel):
             "model_id": model.model_id,
             "model_sha256": model.sha256,
             "model_path": str(model.path),
-            "device": decode["device"],
-            "compute_type": decode["compute_type"],
-            "beam_size": self.beam_size,
-            "temperature": self.temperature,
-            "batch_size": self.batch_size,
-            "timestamps": self.timestamps,
-            "redo_gap_s": self.redo_gap_s,
-            "redo_rounds": self.redo_rounds,
-            "redo_max_compression_ratio": self.redo_max_compression_ratio,
-            "max_new_tokens": self.max_new_tokens,
-            "vad": decode["vad"],
-            "chunks": decode["chunks"],
+            **{key: decode[key] for key in _MANIFEST_DECODE_KEYS},
             "lexicon": {
                 "path": None if self.lexicon_path is None else str(Path(self.lexicon_path)),
                 "n_terms": len(terms),
