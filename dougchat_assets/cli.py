@@ -214,8 +214,8 @@ def _use_demo_settings(layout: WarehouseLayout, demo_dir: Path) -> None:
 def _install_demo_references(layout: WarehouseLayout, demo_dir: Path, vod_ids: list[str]) -> None:
     """The demo's scripts fill the ASR audits (a real VOD's come from a person via `dougchat audit`).
 
-    The demo lexicon is NOT installed as ``<warehouse>/lexicon.txt``: as a Whisper prompt it
-    raised tiny.en's audited WER on these VODs (mean 0.16 vs 0.13 without), see README.
+    The demo lexicon is NOT installed as ``<warehouse>/lexicon.txt``: the demo shows the
+    defaults (as a Whisper prompt it once raised tiny.en's audited WER here; see README).
     """
     from dougchat_assets.asr.audits import load_script
     from dougchat_assets.asr.warehouse import audits_path, script_audit_lines

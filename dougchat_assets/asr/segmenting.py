@@ -8,8 +8,10 @@ Three things in Whisper's output are coarser than the transcript needs:
   ("it." from 36.6 s to 38.7 s when the voice stopped at 36.8 s).  A word end that falls
   in a VAD silence is pulled back to the speech's end (plus a margin), a word start in a
   silence pushed forward to where speech resumes; chat alignment uses these times.
-* Segment size: with a prompt, tiny models emit whole 30 s windows as one segment; a gate
-  on a 30 s segment rejects or trusts too much at once.  Segments are split at pauses.
+* Segment size: decoded without timestamp tokens (or, with them, given a prompt) Whisper
+  emits a whole 30 s window as one segment; a gate on a 30 s segment rejects or trusts too
+  much at once, and a speaker label on it is meaningless.  Segments are split at pauses,
+  and at shorter pauses after the end of a sentence.
 
 Whisper's avg_logprob / no_speech_prob belong to the 30 s decoding window and are copied
 to each piece; the text compression ratio and the mean word log-probability are computed
@@ -34,6 +36,12 @@ class SegmentParams(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     split_gap_s: float | None = Field(0.6, gt=0, description="split a segment where words pause this long")
+    # Whisper decodes without timestamp tokens (AsrConfig.timestamps), so a chunk comes back
+    # as one segment; sentences are where it would have cut, and turns between speakers
+    # often pause less than split_gap_s (two voices, 0.46 s, in the speaker test's fixture).
+    sentence_gap_s: float | None = Field(
+        0.2, ge=0, description="also split after a word ending a sentence (. ? !) when the next one starts this much later"
+    )
     snap_margin_s: float | None = Field(
         0.15, ge=0, description="word edges in a VAD silence move to the speech edge +/- this; None = off"
     )
@@ -99,14 +107,23 @@ def _silence_around(regions: list[SpeechRegion], t: float) -> tuple[float, float
     return None
 
 
-def split_segment(segment: RawSegment, split_gap_s: float | None) -> list[RawSegment]:
-    """Cut a segment where consecutive words are ``split_gap_s`` apart; times from the words."""
+_SENTENCE_END = (".", "?", "!")
+
+
+def split_segment(
+    segment: RawSegment, split_gap_s: float | None, sentence_gap_s: float | None = None
+) -> list[RawSegment]:
+    """Cut a segment where consecutive words are ``split_gap_s`` apart, or ``sentence_gap_s``
+    apart after a word that ends a sentence; times from the words."""
     words = segment.words
     if not words:
         return [segment]
     groups: list[list[RawWord]] = [[words[0]]]
     for previous, word in zip(words, words[1:]):
-        if split_gap_s is not None and word.start_s - previous.end_s >= split_gap_s:
+        gap = word.start_s - previous.end_s
+        if (split_gap_s is not None and gap >= split_gap_s) or (
+            sentence_gap_s is not None and gap >= sentence_gap_s and previous.word.rstrip().endswith(_SENTENCE_END)
+        ):
             groups.append([])
         groups[-1].append(word)
     if len(groups) == 1:
@@ -129,5 +146,5 @@ def refine(segments: list[RawSegment], regions: list[SpeechRegion], params: Segm
     for segment in segments:
         if params.snap_margin_s is not None:
             segment = replace(segment, words=snap_words(segment.words, regions, params.snap_margin_s))
-        out.extend(split_segment(segment, params.split_gap_s))
+        out.extend(split_segment(segment, params.split_gap_s, params.sentence_gap_s))
     return out

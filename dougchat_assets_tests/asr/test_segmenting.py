@@ -34,6 +34,18 @@ def test_split_at_pauses_takes_times_and_text_from_words():
     assert [(p.start_s, p.end_s) for p in whole] == [(1.0, 3.9)]
 
 
+def test_a_sentence_end_splits_at_a_shorter_pause_than_other_words():
+    """A turn between speakers pauses less than split_gap_s; after '.', '?' or '!' that is enough."""
+    ws = words(
+        (0.0, 0.4, " Go", 0.9), (0.45, 0.9, " left.", 0.9), (1.2, 1.5, " No", 0.9), (1.55, 1.9, " way", 0.9),
+        (2.2, 2.5, " right", 0.9),
+    )
+    parts = split_segment(segment(ws), split_gap_s=0.6, sentence_gap_s=0.2)
+    assert [p.text for p in parts] == ["Go left.", "No way right"]  # 0.3 s after "way" is not a sentence end
+    assert len(split_segment(segment(ws), split_gap_s=0.6, sentence_gap_s=None)) == 1
+    assert len(refine([segment(ws)], [], SegmentParams())) == 2
+
+
 def test_word_stretched_over_a_pause_is_pulled_back_to_the_speech():
     regions = [SpeechRegion(0.75, 3.1, 1.0, 2.85), SpeechRegion(3.1, 6.0, 3.6, 5.8)]
     ws = words((2.5, 3.5, " it.", 0.9), (3.5, 4.0, " Thank", 0.9), (3.7, 4.0, " you", 0.9))

@@ -203,3 +203,25 @@ def test_stretches_without_words_are_found_for_a_second_decode():
     assert gaps == [(0, 48_000), (83_200, 192_000), (200_000, 320_000)]
     assert _skipped([{"words": [[0.1, 19.0, " x", 0.5]]}], 20 * 16_000, 2.0) == [(20_800, 320_000)]
     assert _skipped([{"words": [[0.1, 1.0, " x", 0.5], [1.2, 19.5, " y", 0.5]]}], 20 * 16_000, 30.0) == []
+
+
+def test_second_look_stretches_are_packed_into_clips_and_split_back():
+    """Stretches share 30 s clips in order; each word returns to the stretch it starts in."""
+    from dougchat_assets.asr.transcribe import _pack_stretches, _split_packed
+
+    sr = 16_000
+    stretches = [(0, 0, 10 * sr), (0, 15 * sr, 27 * sr), (1, 0, 9 * sr), (2, 0, 25 * sr)]
+    clips = _pack_stretches(stretches, max_n=30 * sr, join_n=sr // 2)
+    assert clips == [[(0, 0, 10 * sr), (0, 15 * sr, 27 * sr)], [(1, 0, 9 * sr)], [(2, 0, 25 * sr)]]
+    # clip 0: stretch A is 0-10 s, a 0.5 s join, stretch B is 10.5-22.5 s of the clip
+    segment = {"start": 8.0, "end": 12.0, "text": " one two three", "avg_logprob": -0.2, "no_speech_prob": 0.1,
+               "compression_ratio": 1.1, "words": [[8.0, 9.0, " one", 0.9], [10.2, 10.8, " two", 0.8],
+                                                   [11.0, 12.0, " three", 0.7]]}
+    parts = _split_packed(clips[0], [segment], join_n=sr // 2)
+    assert [p["text"] for part in parts for p in part] == [" one", " two three"]
+    assert parts[0][0]["words"] == [[8.0, 9.0, " one", 0.9]]
+    second = parts[1][0]
+    assert [w[2] for w in second["words"]] == [" two", " three"]
+    assert [w[:2] for w in second["words"]] == [[0.0, pytest.approx(0.3)], [pytest.approx(0.5), pytest.approx(1.5)]]
+    assert (second["start"], second["end"]) == (0.0, pytest.approx(1.5)) and second["avg_logprob"] == -0.2
+    assert _split_packed(clips[1], [segment], join_n=sr // 2) == [[segment]]  # one stretch: unchanged
