@@ -31,16 +31,12 @@ class ChunkParams(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    # Close to Whisper's 30 s, since each chunk costs one encoder pass (about half the decode
-    # time on CPU) whatever its length; but not all of it: Whisper drops the words of a
-    # window's last seconds (its training windows cut such words off), and a dropped word
-    # near the end is often hidden from the second look by the word before it being stretched
-    # over its audio.  On the demo VODs 28 s took deletions from 46 to 21 and WER from 15.3 %
-    # to 14.6 % against 30 s, and kept the demo's chat alignment within its 2 s p95 (30 s lost
-    # "ducks" in demo_02, the echoes that place its ad cut, and moved the cut by 20 s).  On
-    # the generated 30-minute streams (seeds 100-102, bench/asr.py) 20 s gave 29.4 %, 28 s
-    # 28.6 %, 30 s 26.1 % (one hard voice moves by +-4 points with any change).
-    max_s: float = Field(28.0, gt=1.0, le=30.0, description="most seconds of audio Whisper gets per chunk")
+    # 20 s, not Whisper's 30: words in the last seconds of a full window are often left out
+    # (its training windows cut such words off).  On generated 5-minute streams (seeds
+    # 200-202, bench/asr.py) 30 s gave WER 19.5 %, 24 s 18.3 %, 20 s 18.2 %, 15 s 19.6 %.
+    # Fewer, fuller chunks are faster (one encoder pass each, about half the decode time on
+    # CPU) but only paid off without timestamp tokens; see AsrConfig.timestamps.
+    max_s: float = Field(20.0, gt=1.0, le=30.0, description="most seconds of audio Whisper gets per chunk")
     keep_gap_s: float = Field(0.8, ge=0, description="pauses up to this long stay in as real audio")
     join_silence_s: float = Field(0.4, ge=0, description="silence put between pieces whose gap was cut out")
     min_split_fraction: float = Field(

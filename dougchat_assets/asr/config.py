@@ -46,19 +46,25 @@ class AsrConfig(BaseModel):
     # a resumed run differ from a fresh one.  Loops that fallback would fix are flagged.
     temperature: float = Field(0.0, ge=0.0, le=1.0)
     batch_size: int = Field(8, ge=1, description="chunks per batched Whisper call (fixed groups by chunk index)")
-    # Measured on the generated 30-minute streams (seeds 100-102, bench/asr.py, 2 CPU
-    # threads), one change at a time from 20 s chunks, timestamps, one second look
-    # (WER 27.5 %, 1.46 x the batched anchor's wall time; plain faster-whisper 27.1 %):
-    # 30 s chunks 28.0 % / 1.31 x; no timestamp tokens 29.4 % / 1.37 x; both 27.2 % / 1.12 x;
-    # then packed second looks 27.4 % / 0.98 x; then two rounds of them 26.1 % / 1.05 x;
-    # then 28 s chunks (for the demo, see ChunkParams.max_s) 28.6 % / 1.11 x.
-    # Without timestamps Whisper writes one segment per chunk; segments are split at
-    # pauses by their word times afterwards (segmenting.refine), so nothing is lost.
-    timestamps: bool = Field(False, description="let Whisper predict timestamp tokens (segments within a chunk)")
+    # The decode is a speed/accuracy choice that did not carry over between seed ranges.
+    # Generated 30-minute streams, bench/asr.py, 2 CPU threads, WER / wall as a multiple of
+    # faster-whisper's batched pipeline on the same audio:
+    #                                           tuned on 100-102    held out 103-105
+    #   these defaults (20 s chunks, timestamps,
+    #   one second look)                         27.5 % / 1.46 x     23.0 % / 1.44 x
+    #   30 s chunks, no timestamp tokens, two
+    #   packed second looks                      26.1 % / 1.05 x     23.7 % / 1.19 x
+    #   the same with 28 s chunks                28.6 % / 1.11 x     25.2 % / 1.13 x
+    # (plain sequential faster-whisper: 27.1 % and 22.2-23.2 %; its temperature fallback samples).  Whisper without timestamp tokens
+    # skips more speech than the second look recovers on some voices (seed 105: 38 % vs
+    # 31.5 %), so the accurate setting is the default; ``timestamps=False, redo_rounds=2,
+    # chunks.max_s=28`` is the fast one.  Without timestamps Whisper writes one segment per
+    # chunk; segments are split at pauses and sentence ends by their word times afterwards.
+    timestamps: bool = Field(True, description="let Whisper predict timestamp tokens (segments within a chunk)")
     redo_gap_s: float = Field(2.0, gt=0, description="decode again a stretch of a chunk this long with no words")
-    redo_rounds: int = Field(2, ge=0, description="how often skipped stretches are decoded again")
+    redo_rounds: int = Field(1, ge=0, description="how often skipped stretches are decoded again")
     # A loop runs to Whisper's 448-token limit, and in a batch every chunk waits for it; a
-    # 30 s chunk of fast speech (200 wpm) needs about 130 tokens without timestamps.  200 on the
+    # 20 s chunk of fast speech (200 wpm) needs about 100 tokens with timestamps.  200 on the
     # 30-minute streams (seeds 100-102): a looping stream 90 s -> 67 s, WER 54.4 -> 47.2 %.
     max_new_tokens: int | None = Field(200, ge=16, le=440, description="token budget per chunk; None = Whisper's limit")
     redo_max_compression_ratio: float = Field(2.4, gt=0, description="a re-decode that compresses better is a loop: dropped")
