@@ -55,10 +55,10 @@ class AsrConfig(BaseModel):
     #   30 s chunks, no timestamp tokens, two
     #   packed second looks                      26.1 % / 1.05 x     23.7 % / 1.19 x
     #   the same with 28 s chunks                28.6 % / 1.11 x     25.2 % / 1.13 x
-    # (plain sequential faster-whisper: 27.1 % and 22.2-23.2 %; its temperature fallback samples).  Whisper without timestamp tokens
-    # skips more speech than the second look recovers on some voices (seed 105: 38 % vs
-    # 31.5 %), so the accurate setting is the default; ``timestamps=False, redo_rounds=2,
-    # chunks.max_s=28`` is the fast one.  Without timestamps Whisper writes one segment per
+    # (plain sequential faster-whisper: 27.1 % and 22.2-23.2 %; its temperature fallback
+    # samples).  Whisper without timestamp tokens skips more speech than the second look
+    # recovers on some voices (seed 105: 38 % vs 31.5 %), so the accurate setting is the
+    # default; ``timestamps=False, redo_rounds=2, chunks.max_s=28`` is the fast one.  Without timestamps Whisper writes one segment per
     # chunk; segments are split at pauses and sentence ends by their word times afterwards.
     timestamps: bool = Field(True, description="let Whisper predict timestamp tokens (segments within a chunk)")
     redo_gap_s: float = Field(2.0, gt=0, description="decode again a stretch of a chunk this long with no words")

@@ -196,15 +196,23 @@ def transcribe_file(
 def chunk_audio(audio_path: Path, chunk: Chunk) -> np.ndarray:
     """The joined float32 audio Whisper gets for ``chunk`` (pieces + inserted silences)."""
     parts: list[np.ndarray] = []
-    gap = np.zeros(chunk.join_samples, dtype=np.float32)
-    for k, piece in enumerate(chunk.pieces):
-        if k:
-            parts.append(gap)
+    for piece in chunk.pieces:
         samples = read_window(audio_path, piece.start_s, piece.end_s)
         if samples.size < piece.n:  # the file ended early: keep the time map valid
             samples = np.concatenate([samples, np.zeros(piece.n - samples.size, dtype=np.float32)])
         parts.append(samples)
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+    return _with_silences(parts, chunk.join_samples)
+
+
+def _with_silences(parts: list[np.ndarray], join_n: int) -> np.ndarray:
+    """``parts`` end to end with ``join_n`` samples of silence between them (a single part as it is)."""
+    if len(parts) <= 1:
+        return parts[0] if parts else np.zeros(0, dtype=np.float32)
+    gap = np.zeros(join_n, dtype=np.float32)
+    joined = [parts[0]]
+    for part in parts[1:]:
+        joined += [gap, part]
+    return np.concatenate(joined)
 
 
 def _fixed_batches(chunks: list[Chunk], size: int) -> list[list[Chunk]]:
@@ -248,7 +256,7 @@ def _decode_batch(
             break
         tried.update(todo)
         clips = [[item] for item in todo] if _round == 0 else _pack_stretches(todo, max_n, join_n)
-        joined = [_join(audios, clip, join_n) for clip in clips]
+        joined = [_with_silences([audios[k][lo:hi] for k, lo, hi in clip], join_n) for clip in clips]
         for clip, segments in zip(clips, _decode_clips(model, joined, config, prompt), strict=True):
             for (k, lo, hi), part in zip(clip, _split_packed(clip, segments, join_n), strict=True):
                 if _round:
@@ -309,16 +317,6 @@ def _pack_stretches(stretches: list[Stretch], max_n: int, join_n: int) -> list[l
             clips.append([stretch])
             length = n
     return clips
-
-
-def _join(audios: list[np.ndarray], clip: list[Stretch], join_n: int) -> np.ndarray:
-    gap = np.zeros(join_n, dtype=np.float32)
-    parts: list[np.ndarray] = []
-    for i, (k, lo, hi) in enumerate(clip):
-        if i:
-            parts.append(gap)
-        parts.append(audios[k][lo:hi])
-    return np.concatenate(parts)
 
 
 def _split_packed(clip: list[Stretch], segments: list[dict], join_n: int) -> list[list[dict]]:
