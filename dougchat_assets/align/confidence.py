@@ -245,18 +245,23 @@ def overall_confidence(infos: list[SegmentInfo], knots: list[Knot], usable_s: np
     """Segment confidences weighted by the share of chat each segment maps."""
     if not infos:
         return 0.0
-    if len(infos) == 1 or usable_s.size == 0:
-        return float(min(i.confidence for i in infos)) if usable_s.size == 0 else float(infos[0].confidence)
-    # chat range of each segment: from its first knot to the next segment's first knot
+    if usable_s.size == 0:
+        return float(min(i.confidence for i in infos))
+    shares = segment_chat_shares(infos, knots, usable_s, ref)
+    return float(np.sum(np.array([i.confidence for i in infos]) * shares))
+
+
+def segment_chat_shares(infos: list[SegmentInfo], knots: list[Knot], usable_s: np.ndarray, ref: int) -> np.ndarray:
+    """Share of the usable chat each segment maps: from its first knot to the next segment's."""
+    if len(infos) == 1:
+        return np.ones(1)
     starts = []
     for j in range(len(infos)):
         ks = [k for k in knots if k.segment == j]
         starts.append((ks[0].chat_utc_ms - ref) / 1000.0)
-    bounds = np.array(starts[1:])
-    seg = np.searchsorted(bounds, usable_s, side="right")
+    seg = np.searchsorted(np.array(starts[1:]), usable_s, side="right")
     counts = np.bincount(seg, minlength=len(infos)).astype(np.float64)
-    conf = np.array([i.confidence for i in infos])
-    return float(np.sum(conf * counts) / max(counts.sum(), 1.0))
+    return counts / max(counts.sum(), 1.0)
 
 
 def _peak_half_width_s(scores: np.ndarray, j: int, bin_s: float, params: AlignmentParams) -> float:

@@ -25,7 +25,7 @@ the result lists ``uncertain_spans``; later stages drop messages inside them.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -55,12 +55,12 @@ from dougchat_assets.align.curvefit import (
     xcorr_curve,
     xcorr_theta,
 )
-from dougchat_assets.align.echo import EchoIndex
-from dougchat_assets.align.inputs import AlignmentInputs
+from dougchat_assets.align.echo import EchoIndex, EchoPairs
+from dougchat_assets.align.inputs import AlignmentInputs, ChatMessages
 from dougchat_assets.align.metadata import first_guess
 from dougchat_assets.align.params import AlignmentParams
 from dougchat_assets.align.readaloud import LatencyEstimate, find_read_alouds, measure_latency, sentence_copies
-from dougchat_assets.align.result import AlignmentResult, Knot, UncertainSpan
+from dougchat_assets.align.result import AlignmentResult, Knot, SegmentInfo, UncertainSpan, WindowEstimate
 from dougchat_assets.align.score import ScoreKernel
 from dougchat_assets.align.xcorr import activity_for, xcorr_offsets
 
@@ -77,26 +77,26 @@ def estimate_alignment(inputs: AlignmentInputs, params: AlignmentParams | None =
     kernel = ScoreKernel.build(p.lag, p.offset_bin_s, p.echo_contrast)
 
     copies = sentence_copies(inputs.words, inputs.chat, min_tokens=p.read_min_tokens, min_share=p.read_min_share)
-    index = EchoIndex(
-        inputs.words,
-        inputs.chat,
-        chat_s,
-        duration,
-        reference_times(inputs.words),
-        token_window_s=p.token_window_s,
-        min_token_weight=p.min_token_weight,
-        burst_gap_s=p.burst_gap_s,
-    )
     ok = inputs.words.ok
-    fit, pairs = fit_echo(
-        index,
-        guess.theta_lo,
-        guess.theta_hi,
-        duration,
-        p,
-        kernel,
-        (inputs.words.start_s[ok], inputs.words.end_s[ok]),
-    )
+    word_times = (inputs.words.start_s[ok], inputs.words.end_s[ok])
+
+    def echo_candidate(chat: ChatMessages, theta_lo: float, theta_hi: float) -> _EchoCandidate | None:
+        index = EchoIndex(
+            inputs.words,
+            chat,
+            chat_s,
+            duration,
+            reference_times(inputs.words),
+            token_window_s=p.token_window_s,
+            min_token_weight=p.min_token_weight,
+            burst_gap_s=p.burst_gap_s,
+        )
+        fit, pairs = fit_echo(index, theta_lo, theta_hi, duration, p, kernel, word_times)
+        if fit is None or sum(s.n_matches for s in fit.segments) < p.min_segment_matches:
+            return None
+        windows = echo_windows(fit, pairs, ref, duration, p, kernel)
+        infos = echo_segments(fit, echo_evidence(fit, index, pairs, kernel, p), windows, duration, p)
+        return _EchoCandidate(fit, pairs, windows, infos)
 
     act, act_source = activity_for(inputs, p.xcorr_bin_s)
     usable_s = chat_s[inputs.chat.usable]
@@ -104,11 +104,26 @@ def estimate_alignment(inputs: AlignmentInputs, params: AlignmentParams | None =
 
     spans: list[UncertainSpan] = []
     copy_share: float | None = None
-    if fit is not None and sum(s.n_matches for s in fit.segments) >= p.min_segment_matches:
-        windows = echo_windows(fit, pairs, ref, duration, p, kernel)
-        seg_infos = echo_segments(fit, echo_evidence(fit, index, pairs, kernel, p), windows, duration, p)
-        copy_share = sentence_copy_share(fit, pairs, copies, kernel)
-        seg_infos = [replace(i, confidence=i.confidence * copy_factor(copy_share, p)) for i in seg_infos]
+    echo = echo_candidate(inputs.chat, guess.theta_lo, guess.theta_hi)
+    later: dict | None = None
+    if echo is not None:
+        all_pairs = echo.pairs
+        copy_share = sentence_copy_share(echo.fit, all_pairs, copies, kernel)
+        echo = echo.discounted(copy_factor(copy_share, p), usable_s, ref, duration)
+        if copy_share > p.max_copy_share:
+            # the peak rests on sentence copies: it may be the streamer reading chat (speech
+            # after the message), in which case the viewers' echoes sit later by lag + read delay
+            lo, hi = echo.fit.theta_peak + p.copy_lead_s[0], echo.fit.theta_peak + p.copy_lead_s[1]
+            alt = echo_candidate(inputs.chat.without(copies), lo, hi)
+            if alt is not None:
+                alt_share = sentence_copy_share(alt.fit, all_pairs, copies, kernel)
+                alt = alt.discounted(copy_factor(alt_share, p), usable_s, ref, duration)
+                later = {"theta_peak_s": alt.fit.theta_peak, "confidence": alt.confidence, "copy_share": alt_share,
+                         "chosen": alt.confidence > echo.confidence}
+                if alt.confidence > echo.confidence:
+                    echo, copy_share = alt, alt_share
+    if echo is not None:
+        fit, pairs, windows, seg_infos = echo.fit, echo.pairs, echo.windows, echo.infos
         seg_conf = [i.confidence for i in seg_infos]
         prior_knots = echo_knots(fit, ref, duration, seg_conf)
         latency = _latency(inputs, chat_s, fit, prior_knots, ref, p)
@@ -122,6 +137,7 @@ def estimate_alignment(inputs: AlignmentInputs, params: AlignmentParams | None =
             + ")"
         )
     else:
+        fit = None
         theta = xcorr_theta(xc, guess)
         method = METHOD_XCORR if xc.z > 0 else METHOD_METADATA
         seg_infos = [xcorr_segment(xc, theta, duration, p)]
@@ -179,6 +195,7 @@ def estimate_alignment(inputs: AlignmentInputs, params: AlignmentParams | None =
             else None,
             "lag_prior_iqr_s": p.lag.iqr_s,
             "sentence_copy_share": copy_share,
+            "echoes_after_copies": later,
         },
         "latency": latency.as_dict(),
         # reported, not used in the confidence: on the demo and simulated VODs chat density
@@ -220,6 +237,23 @@ def estimate_alignment(inputs: AlignmentInputs, params: AlignmentParams | None =
     )
 
 
+@dataclass(frozen=True)
+class _EchoCandidate:
+    """One echo fit with its evidence: the pairs, window estimates and segment confidences."""
+
+    fit: EchoFit
+    pairs: EchoPairs
+    windows: list[WindowEstimate]
+    infos: list[SegmentInfo]
+    confidence: float = 0.0  # overall, after :meth:`discounted`
+
+    def discounted(self, factor: float, usable_s: np.ndarray, ref: int, duration: float) -> _EchoCandidate:
+        """Segment confidences times ``factor`` (the sentence-copy factor), and the overall one."""
+        infos = [replace(i, confidence=i.confidence * factor) for i in self.infos]
+        knots = echo_knots(self.fit, ref, duration, [i.confidence for i in infos])
+        return replace(self, infos=infos, confidence=overall_confidence(infos, knots, usable_s, ref))
+
+
 def _latency(
     inputs: AlignmentInputs,
     chat_s: np.ndarray,
@@ -247,4 +281,5 @@ def _latency(
         p.lag.median_s,
         read_delay_s=p.read_delay_s,
         min_reads=p.min_read_alouds,
+        cluster_s=p.read_cluster_s,
     )

@@ -112,6 +112,14 @@ class ChatMessages:
         t = (self.sent_at_utc_ms - ref_utc_ms).astype(np.float64) / 1000.0
         return t + np.where(self.whole_seconds, 0.5, 0.0)
 
+    def without(self, drop: np.ndarray) -> ChatMessages:
+        """The same chat with the tokens of ``drop`` messages removed (times kept): those
+        messages then pair with nothing in the echo index."""
+        counts = np.diff(self.token_offsets)
+        keep_token = np.repeat(~drop, counts)
+        offsets = np.concatenate([[0], np.cumsum(np.where(drop, 0, counts))]).astype(self.token_offsets.dtype)
+        return replace(self, token_offsets=offsets, token_ids=self.token_ids[keep_token], usable=self.usable & ~drop)
+
     @classmethod
     def from_batches(
         cls, batches: Iterable[pa.RecordBatch | pa.Table], bots: Iterable[str] | None = None

@@ -199,33 +199,50 @@ def measure_latency(
     *,
     read_delay_s: float,
     min_reads: int,
+    cluster_s: float,
 ) -> LatencyEstimate:
-    """Split ``offset + lag`` using the reads when there are at least ``min_reads`` of them.
+    """Split ``offset + lag`` using the reads when at least ``min_reads`` of them agree.
 
     ``theta_hat_at[j]`` is the fitted theta at read ``j``'s audio time; ``echo_delay_s`` are the
     inlier echo delays under the fit (``y_echo - theta_hat``).  With ``d_j = theta_hat - y_read``:
 
-    * point estimate of the fit's bias ``b = centre(d) - read_delay_s``, the centre being the
-      median of the shortest half of the ``d`` (a viewer's short echo that passed for a read
-      lands elsewhere; up to half of them cannot move it), so the measured lag
-      median is ``prior_lag_s + b``;
-    * bounds: reads need ``theta >= y_read`` for (almost) all, so ``b <= q10(d)`` and the lag is
-      at most ``prior_lag_s + q10(d)``; echoes need ``theta <= y_echo``, so the lag median is at
-      least ``median(echo delays) - q02(echo delays)``.  The point estimate is clipped to them.
+    * the reads' cluster: the shortest half of the ``d`` and every ``d`` within
+      ``cluster_s`` of its median.  Candidates outside it are viewers quoting a short
+      sentence (their ``d`` sits near minus the lag) or a message matched to a later line;
+      a real streamer's read delays spread a second or two, so the cluster is narrow;
+    * point estimate of the fit's bias ``b = median(cluster) - read_delay_s``, so the measured
+      lag median is ``prior_lag_s + b``;
+    * bounds: reads need ``theta >= y_read`` for (almost) all of the cluster, so ``b <=
+      q10(cluster)`` and the lag is at most ``prior_lag_s + q10(cluster)``; echoes need ``theta
+      <= y_echo``, so the lag median is at least ``median(echo delays) - q02(echo delays)``.
+      The point estimate is clipped to them.  (The bound from every candidate, as before,
+      let one quoted sentence at ``d`` = -1 s pin a 15-s bias to the prior.)
     """
     lo_echo = (
         float(np.median(echo_delay_s) - np.quantile(echo_delay_s, 0.02)) if echo_delay_s.size >= 20 else 0.0
     )
     lo_echo = max(lo_echo, 0.0)
-    if reads.n < min_reads:
-        return LatencyEstimate("prior", prior_lag_s, lo_echo, float("inf"), reads.n, 0.0, tuple(reads.msg.tolist()))
     d = theta_hat_at - (reads.chat_s - reads.audio_s)
-    hi_read = prior_lag_s + float(np.quantile(d, 0.1))
-    b = shortest_half_centre(d) - read_delay_s
+    cluster = read_cluster(d, cluster_s)
+    if cluster.size < min_reads:
+        return LatencyEstimate("prior", prior_lag_s, lo_echo, float("inf"), reads.n, 0.0, tuple(reads.msg.tolist()))
+    hi_read = prior_lag_s + float(np.quantile(cluster, 0.1))
+    b = float(np.median(cluster)) - read_delay_s
     lag = float(np.clip(prior_lag_s + b, lo_echo, max(hi_read, lo_echo)))
     return LatencyEstimate(
-        "measured", lag, lo_echo, max(hi_read, lo_echo), reads.n, lag - prior_lag_s, tuple(reads.msg.tolist())
+        "measured", lag, lo_echo, max(hi_read, lo_echo), int(cluster.size), lag - prior_lag_s,
+        tuple(reads.msg.tolist()),
     )
+
+
+def read_cluster(d: np.ndarray, cluster_s: float) -> np.ndarray:
+    """The ``d`` values of the densest group: the shortest half, widened to all within
+    ``cluster_s`` of its median (empty when there are fewer than two values)."""
+    v = np.sort(np.asarray(d, dtype=np.float64))
+    if v.size < 2:
+        return v
+    centre = shortest_half_centre(v)
+    return v[np.abs(v - centre) <= cluster_s]
 
 
 def shortest_half_centre(x: np.ndarray) -> float:
