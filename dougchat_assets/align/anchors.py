@@ -44,12 +44,19 @@ class Burst:
 
 
 def anchor_sigma(kind: str, burst: Burst, params: AlignmentParams) -> float:
-    """How far an anchor of this kind may miss a right curve: its kind's systematic spread
-    (a countdown's hype and a call's answers need not follow the echoes' lag exactly) and the
-    burst's own location error (spread over sqrt(messages)), added in quadrature."""
+    """How far an anchor of this kind may miss a right curve, three spreads in quadrature:
+
+    * its kind's own timing spread (a countdown's hype and a call's answers scatter);
+    * how far the stream's quick answers may lead its echoes (``anchor_lag_sd_s``): both
+      carry the stream latency, but typing back a word of what was said takes longer than
+      spamming "1" or hype, by an amount that differs from stream to stream and that the lag
+      prior, shared by both, cannot know (on the randomised bench, right curves missed their
+      only anchor by 5-10 s where viewers were slow to echo);
+    * the burst's own location error (spread over sqrt(messages)).
+    """
     kind_sd = dict(params.anchor_kind_sd_s).get(kind, max(v for _, v in params.anchor_kind_sd_s))
     located = burst.spread_s / np.sqrt(max(burst.n_messages, 1))
-    return float(np.hypot(kind_sd, located))
+    return float(np.sqrt(kind_sd**2 + params.anchor_lag_sd_s**2 + located**2))
 
 
 def countdown_event(inputs: AlignmentInputs, search_s: float = 1200.0) -> AudioEvent | None:

@@ -73,6 +73,7 @@ class AlignmentParams:
     read_cluster_s: float = 2.5  # reads whose implied bias is this close to the cluster's median agree
     # anchors: systematic spread of each kind's reaction timing against the echoes' (s)
     anchor_kind_sd_s: tuple[tuple[str, float], ...] = (("countdown", 1.5), ("call", 1.0))
+    anchor_lag_sd_s: float = 3.0  # how far quick answers may lead the echoes, stream to stream (s)
     xcorr_max_confidence: float = 0.3  # fallback without lexical echo never passes on its own
     xcorr_bin_s: float = 1.0
     xcorr_smooth_s: float = 5.0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -52,3 +54,16 @@ def test_burst_is_located_by_the_lag_prior_and_must_stand_out():
     # two equally strong bursts in the window: ambiguous, no anchor
     twin = np.sort(np.concatenate([reactions, reactions + 20.0, background]))
     assert find_burst(twin, predicted_s=110.0, lag=lag, search_s=30.0) is None
+
+
+def test_an_anchor_may_lead_the_echoes_by_the_streams_answer_speed_but_not_by_a_wrong_peak():
+    """Quick answers ("1", hype) lead slow echoes by a stream-dependent few seconds: a right
+    curve missing a sharp call burst by 8 s passes, a curve on the wrong peak (25 s) does not."""
+    from dougchat_assets.align import AlignmentParams
+    from dougchat_assets.align.anchors import Burst, anchor_sigma
+
+    p = AlignmentParams()
+    sharp = Burst(chat_s=100.0, z=12.0, n_messages=30, spread_s=1.0)
+    sigma = anchor_sigma("call", sharp, p)
+    assert 8.0 / sigma <= 3.0 < 25.0 / sigma
+    assert anchor_sigma("call", sharp, replace(p, anchor_lag_sd_s=0.0)) == pytest.approx(np.hypot(1.0, 1.0 / np.sqrt(30)))
