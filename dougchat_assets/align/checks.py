@@ -41,6 +41,14 @@ def check_confidence(result: AlignmentResult, thresholds: AlignmentThresholds) -
         why = f"{result.method}: a reviewer's curve"
     else:
         why = f"weakest segment {min((s.confidence for s in result.segments), default=0.0):.2f}"
+        echo = result.params.get("echo") or {}
+        copies = echo.get("sentence_copy_share")
+        limit = (result.params.get("params") or {}).get("max_copy_share")
+        if copies is not None and limit is not None and copies > limit:
+            why += (
+                f"; {100 * copies:.0f}% of the peak's evidence is whole sentences restated in chat, which"
+                " is viewers quoting or the streamer reading chat aloud: listen to one and save an override"
+            )
     return CheckOutcome(
         value >= thresholds.min_confidence,
         value,

@@ -81,3 +81,20 @@ def test_without_read_alouds_the_split_is_the_priors(slow_chat):
     r = estimate_alignment(slow_chat.inputs)
     assert r.latency_source == "prior" and r.reaction_lag_s == pytest.approx(LagPrior().median_s)
     assert r.params["latency"]["latency_source"] == "prior"
+
+
+def test_a_peak_made_of_read_alouds_is_blocked_and_says_why():
+    """Sparse chat, almost no echoes, a streamer reading 28 messages: the only peak is the
+    reads (speech *after* the message), which the echoes' direction of time would place
+    ~lag + read delay wrong.  Nothing in the data can tell reads from viewers quoting, so the
+    curve is blocked and the check says what a reviewer should listen for."""
+    v = simulate_alignment_vod(
+        51, audio_duration_s=600.0, n_cuts=0, chat_rate_msgs_per_s=0.6, reaction_share=0.02, echo_share=0.1,
+        read_alouds=28, read_delay_s=4.0, read_delay_jitter_s=0.5,
+    )
+    assert int((v.truth.text_kind == "reaction_echo").sum()) <= 3  # the case: reads, not echoes
+    r = estimate_alignment(v.inputs)
+    check = evaluate_checks(r, v.inputs.meta.audio_duration_s)["alignment_confidence"]
+    assert not check.passed
+    assert r.params["echo"]["sentence_copy_share"] > r.params["params"]["max_copy_share"]
+    assert "reading chat aloud" in check.description
