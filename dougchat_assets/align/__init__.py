@@ -40,7 +40,7 @@ from dougchat_assets.align.inputs import AlignmentInputs, ChatMessages, EnergyFr
 from dougchat_assets.align.lag import LagPrior
 from dougchat_assets.align.override import Flag, Override, load_override, override_path, write_override
 from dougchat_assets.align.params import AlignmentParams
-from dougchat_assets.align.pipeline import AlignmentOutcome, align_vod, with_override
+from dougchat_assets.align.pipeline import AlignmentOutcome, align_vod, with_override, with_read_delay
 from dougchat_assets.align.result import AlignmentResult, Anchor, Knot, SegmentInfo, UncertainSpan, WindowEstimate
 
 __all__ = [
@@ -81,6 +81,7 @@ __all__ = [
     "override_path",
     "plot_alignment",
     "with_override",
+    "with_read_delay",
     "write_override",
 ]
 

@@ -59,7 +59,7 @@ from dougchat_assets.align.echo import EchoIndex, EchoPairs
 from dougchat_assets.align.inputs import AlignmentInputs, ChatMessages
 from dougchat_assets.align.metadata import first_guess
 from dougchat_assets.align.params import AlignmentParams
-from dougchat_assets.align.readaloud import LatencyEstimate, find_read_alouds, measure_latency, sentence_copies
+from dougchat_assets.align.readaloud import LatencyEstimate, measure_latency, reads_around, sentence_copies
 from dougchat_assets.align.result import AlignmentResult, Knot, SegmentInfo, UncertainSpan, WindowEstimate
 from dougchat_assets.align.score import ScoreKernel
 from dougchat_assets.align.xcorr import activity_for, xcorr_offsets
@@ -264,16 +264,7 @@ def _latency(
 ) -> LatencyEstimate:
     """Read-alouds found around the prior-split curve, and the lag split they measure."""
     sent_audio = map_chat_to_audio(prior_knots, np.round(ref + 1000.0 * chat_s).astype(np.int64))
-    reads = find_read_alouds(
-        inputs.words,
-        inputs.chat,
-        chat_s,
-        sent_audio,
-        min_tokens=p.read_min_tokens,
-        min_share=p.read_min_share,
-        window_s=p.read_window_s,
-        span_per_token_s=p.read_span_per_token_s,
-    )
+    reads = reads_around(inputs.words, inputs.chat, chat_s, sent_audio, p)
     return measure_latency(
         reads,
         theta_at(fit, reads.audio_s),

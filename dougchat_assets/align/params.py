@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from dougchat_assets.align.lag import LagPrior
+from dougchat_assets.settings import WarehouseLayout, load_settings_section
 
 
 @dataclass(frozen=True)
@@ -80,3 +83,27 @@ class AlignmentParams:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+class AlignmentSettings(BaseModel):
+    """``[alignment]`` of ``<warehouse>/dougchat.toml``: what a team knows about its streamer.
+
+    ``read_delay_s`` is how long the streamer takes from a chat message appearing to reading
+    it aloud.  The reads measure lag + read delay together (see :mod:`.readaloud`), so this
+    number decides the split on every VOD whose reads measure it.  Measure it instead of
+    guessing: save a reviewer's override on a VOD where the streamer reads chat, and
+    ``offset_curve`` records ``read_delay_under_override_s`` for it; put the median of a few
+    such VODs here.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    read_delay_s: float = Field(AlignmentParams.read_delay_s, ge=0.0, le=30.0)
+
+    def params(self) -> AlignmentParams:
+        return replace(AlignmentParams(), read_delay_s=self.read_delay_s)
+
+
+def alignment_settings(layout: WarehouseLayout) -> AlignmentSettings:
+    """``[alignment]`` of the settings file: what ``offset_curve`` runs with and is versioned by."""
+    return load_settings_section(layout, "alignment", AlignmentSettings)  # type: ignore[return-value]

@@ -14,12 +14,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from dougchat_assets.align.checks import AlignmentThresholds, CheckOutcome, evaluate_checks
 from dougchat_assets.align.curve import map_chat_to_audio
 from dougchat_assets.align.estimate import estimate_alignment
 from dougchat_assets.align.inputs import AlignmentInputs
 from dougchat_assets.align.override import Override, OverrideBounds, load_override, override_path
 from dougchat_assets.align.params import AlignmentParams
+from dougchat_assets.align.readaloud import read_delay_under, reads_around
 from dougchat_assets.align.result import AlignmentResult, Knot, SegmentInfo, UncertainSpan
 
 METHOD_OVERRIDE = "override"
@@ -73,7 +76,22 @@ def align_vod(
     except Exception as exc:  # noqa: BLE001 - the reviewer's curve does not need the estimate
         estimate = f"{type(exc).__name__}: {exc}"
     result = with_override(estimate, override, inputs)
+    result = with_read_delay(result, inputs, params or AlignmentParams())
     return AlignmentOutcome(result, evaluate_checks(result, inputs.meta.audio_duration_s, thresholds), path)
+
+
+def with_read_delay(result: AlignmentResult, inputs: AlignmentInputs, params: AlignmentParams) -> AlignmentResult:
+    """Record, in ``params['override']``, the read delay the reviewer's curve implies
+    (``read_delay_s``, None when fewer than ``min_read_alouds`` reads agree) and the reads it
+    rests on: the measurement ``[alignment] read_delay_s`` is set from."""
+    ref = inputs.reference_utc_ms()
+    chat_s = inputs.chat.timing_s(ref)
+    sent_audio = map_chat_to_audio(result.knots, np.round(ref + 1000.0 * chat_s).astype(np.int64))
+    reads = reads_around(inputs.words, inputs.chat, chat_s, sent_audio, params)
+    delay, n = read_delay_under(reads, sent_audio, cluster_s=params.read_cluster_s, min_reads=params.min_read_alouds)
+    info = dict(result.params.get("override") or {})
+    info.update(read_delay_s=delay, read_alouds=n)
+    return replace(result, params={**result.params, "override": info})
 
 
 def with_override(

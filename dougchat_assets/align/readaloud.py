@@ -30,6 +30,7 @@ import numpy as np
 
 from dougchat_assets.align.calls import phrase_ends
 from dougchat_assets.align.inputs import ChatMessages, WordTimings, transcript_tokens
+from dougchat_assets.align.params import AlignmentParams
 
 
 @dataclass(frozen=True)
@@ -243,6 +244,40 @@ def read_cluster(d: np.ndarray, cluster_s: float) -> np.ndarray:
         return v
     centre = shortest_half_centre(v)
     return v[np.abs(v - centre) <= cluster_s]
+
+
+def reads_around(
+    words: WordTimings, chat: ChatMessages, chat_s: np.ndarray, sent_audio_s: np.ndarray, params: AlignmentParams
+) -> ReadAlouds:
+    """:func:`find_read_alouds` around the send times ``sent_audio_s`` some curve gives, with
+    the estimator's read knobs (the estimate and a reviewer's curve search alike)."""
+    return find_read_alouds(
+        words,
+        chat,
+        chat_s,
+        sent_audio_s,
+        min_tokens=params.read_min_tokens,
+        min_share=params.read_min_share,
+        window_s=params.read_window_s,
+        span_per_token_s=params.read_span_per_token_s,
+    )
+
+
+def read_delay_under(
+    reads: ReadAlouds, sent_audio_s: np.ndarray, *, cluster_s: float, min_reads: int
+) -> tuple[float | None, int]:
+    """The streamer's read delay under a curve a person vouched for (a reviewer's override).
+
+    ``reads`` were found around that curve's send times ``sent_audio_s``.  Under the true
+    curve a read's first spoken content word follows its message's send time by the read
+    delay itself, so the median of the reads' cluster (:func:`read_cluster`) measures it:
+    that is what ``[alignment] read_delay_s`` should be for this streamer.  Returns (delay, or
+    None when fewer than ``min_reads`` reads agree; reads in the cluster).
+    """
+    cluster = read_cluster(reads.audio_s - sent_audio_s[reads.msg], cluster_s)
+    if cluster.size < min_reads:
+        return None, int(cluster.size)
+    return float(np.median(cluster)), int(cluster.size)
 
 
 def shortest_half_centre(x: np.ndarray) -> float:

@@ -69,12 +69,15 @@ def latency_fields(result: AlignmentResult) -> dict[str, float | int | str | Non
     def finite(x: float) -> float | None:
         return float(x) if np.isfinite(x) else None
 
+    override = result.params.get("override") or {}
     return {
         "latency_source": result.latency_source,
         "latency_s": float(result.reaction_lag_s),
         "latency_lo_s": finite(result.latency_lo_s),
         "latency_hi_s": finite(result.latency_hi_s),
         "n_read_alouds": int(result.n_read_alouds),
+        # under a reviewer's curve: the streamer's read delay it implies ([alignment] read_delay_s)
+        "read_delay_under_override_s": override.get("read_delay_s"),
     }
 
 

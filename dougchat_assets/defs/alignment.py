@@ -35,6 +35,7 @@ def offset_curve(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     record_run_process(context)
     from dougchat_assets.align.plot import plot_alignment
     from dougchat_assets.align.pipeline import align_vod
+    from dougchat_assets.align.params import alignment_settings
     from dougchat_assets.align.warehouse import check_records, latency_fields, read_alignment_inputs, write_offset_curve
     from dougchat_assets.fileio import atomic_path
 
@@ -43,7 +44,7 @@ def offset_curve(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     record_inputs_read(context, layout, ALIGNMENT_OVERRIDE)
     with warehouse_db.get_connection() as con:
         inputs = read_alignment_inputs(con, vod_id)
-    outcome = align_vod(inputs, layout.overrides_dir, vod_id)
+    outcome = align_vod(inputs, layout.overrides_dir, vod_id, params=alignment_settings(layout).params())
     plot = layout.reports_dir / "alignment" / f"{vod_id}.png"
     with atomic_path(plot) as tmp:
         plot_alignment(outcome.result, inputs, tmp)

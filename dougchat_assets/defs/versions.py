@@ -44,9 +44,9 @@ def _transcripts(resources: Mapping[str, Any], layout: WarehouseLayout) -> objec
 
 def _offset_curve(resources: Mapping[str, Any], layout: WarehouseLayout) -> object:
     from dougchat_assets.align.checks import AlignmentThresholds
-    from dougchat_assets.align.params import AlignmentParams
+    from dougchat_assets.align.params import alignment_settings
 
-    return {"params": asdict(AlignmentParams()), "thresholds": asdict(AlignmentThresholds())}
+    return {"params": asdict(alignment_settings(layout).params()), "thresholds": asdict(AlignmentThresholds())}
 
 
 def _clean_pairs(resources: Mapping[str, Any], layout: WarehouseLayout) -> object:

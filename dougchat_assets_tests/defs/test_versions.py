@@ -28,6 +28,7 @@ def test_each_setting_changes_only_the_assets_it_shapes(layout) -> None:
     assert _changed(base, _versions(layout, '[dataset]\nfilter_preset = "strict"\n')) == {"clean_pairs"}
     assert _changed(base, _versions(layout, "[model.train]\nmax_steps = 7\n")) == {"lora_adapter"}
     assert _changed(base, _versions(layout, "[eval]\ncandidates = 7\n")) == {"eval_report"}
+    assert _changed(base, _versions(layout, "[alignment]\nread_delay_s = 5.5\n")) == {"offset_curve"}
 
 
 def test_a_broken_settings_file_leaves_the_code_version_and_loading_alive(layout) -> None:
