@@ -41,7 +41,6 @@ from dougchat_assets.align.confidence import (
     xcorr_segment,
     xcorr_windows,
 )
-from dougchat_assets.align.curve import map_chat_to_audio
 from dougchat_assets.align.curvefit import (
     METHOD_ECHO,
     EchoFit,
@@ -126,7 +125,7 @@ def estimate_alignment(inputs: AlignmentInputs, params: AlignmentParams | None =
         fit, pairs, windows, seg_infos = echo.fit, echo.pairs, echo.windows, echo.infos
         seg_conf = [i.confidence for i in seg_infos]
         prior_knots = echo_knots(fit, ref, duration, seg_conf)
-        latency = _latency(inputs, chat_s, fit, prior_knots, ref, p)
+        latency = _latency(inputs, fit, prior_knots, p)
         knots = echo_knots(fit, ref, duration, seg_conf, latency.shift_s)
         spans = uncertain_spans(fit, ref, latency.shift_s) + unsupported_spans(fit, ref, duration, p, latency.shift_s)
         method = METHOD_ECHO
@@ -254,17 +253,9 @@ class _EchoCandidate:
         return replace(self, infos=infos, confidence=overall_confidence(infos, knots, usable_s, ref))
 
 
-def _latency(
-    inputs: AlignmentInputs,
-    chat_s: np.ndarray,
-    fit: EchoFit,
-    prior_knots: list[Knot],
-    ref: int,
-    p: AlignmentParams,
-) -> LatencyEstimate:
+def _latency(inputs: AlignmentInputs, fit: EchoFit, prior_knots: list[Knot], p: AlignmentParams) -> LatencyEstimate:
     """Read-alouds found around the prior-split curve, and the lag split they measure."""
-    sent_audio = map_chat_to_audio(prior_knots, np.round(ref + 1000.0 * chat_s).astype(np.int64))
-    reads = reads_around(inputs.words, inputs.chat, chat_s, sent_audio, p)
+    reads, _ = reads_around(inputs, prior_knots, p)
     return measure_latency(
         reads,
         theta_at(fit, reads.audio_s),

@@ -14,8 +14,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-import numpy as np
-
 from dougchat_assets.align.checks import AlignmentThresholds, CheckOutcome, evaluate_checks
 from dougchat_assets.align.curve import map_chat_to_audio
 from dougchat_assets.align.estimate import estimate_alignment
@@ -84,10 +82,7 @@ def with_read_delay(result: AlignmentResult, inputs: AlignmentInputs, params: Al
     """Record, in ``params['override']``, the read delay the reviewer's curve implies
     (``read_delay_s``, None when fewer than ``min_read_alouds`` reads agree) and the reads it
     rests on: the measurement ``[alignment] read_delay_s`` is set from."""
-    ref = inputs.reference_utc_ms()
-    chat_s = inputs.chat.timing_s(ref)
-    sent_audio = map_chat_to_audio(result.knots, np.round(ref + 1000.0 * chat_s).astype(np.int64))
-    reads = reads_around(inputs.words, inputs.chat, chat_s, sent_audio, params)
+    reads, sent_audio = reads_around(inputs, result.knots, params)
     delay, n = read_delay_under(reads, sent_audio, cluster_s=params.read_cluster_s, min_reads=params.min_read_alouds)
     info = dict(result.params.get("override") or {})
     info.update(read_delay_s=delay, read_alouds=n)

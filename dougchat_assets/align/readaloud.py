@@ -29,8 +29,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from dougchat_assets.align.calls import phrase_ends
-from dougchat_assets.align.inputs import ChatMessages, WordTimings, transcript_tokens
+from dougchat_assets.align.curve import map_chat_to_audio
+from dougchat_assets.align.inputs import AlignmentInputs, ChatMessages, WordTimings, transcript_tokens
 from dougchat_assets.align.params import AlignmentParams
+from dougchat_assets.align.result import Knot
 
 
 @dataclass(frozen=True)
@@ -246,21 +248,24 @@ def read_cluster(d: np.ndarray, cluster_s: float) -> np.ndarray:
     return v[np.abs(v - centre) <= cluster_s]
 
 
-def reads_around(
-    words: WordTimings, chat: ChatMessages, chat_s: np.ndarray, sent_audio_s: np.ndarray, params: AlignmentParams
-) -> ReadAlouds:
-    """:func:`find_read_alouds` around the send times ``sent_audio_s`` some curve gives, with
-    the estimator's read knobs (the estimate and a reviewer's curve search alike)."""
-    return find_read_alouds(
-        words,
-        chat,
+def reads_around(inputs: AlignmentInputs, knots: list[Knot], params: AlignmentParams) -> tuple[ReadAlouds, np.ndarray]:
+    """:func:`find_read_alouds` around the send times a curve gives, with the estimator's read
+    knobs (the estimate and a reviewer's curve search alike); also returns those send times
+    (audio seconds per message)."""
+    ref = inputs.reference_utc_ms()
+    chat_s = inputs.chat.timing_s(ref)
+    sent_audio = map_chat_to_audio(knots, np.round(ref + 1000.0 * chat_s).astype(np.int64))
+    reads = find_read_alouds(
+        inputs.words,
+        inputs.chat,
         chat_s,
-        sent_audio_s,
+        sent_audio,
         min_tokens=params.read_min_tokens,
         min_share=params.read_min_share,
         window_s=params.read_window_s,
         span_per_token_s=params.read_span_per_token_s,
     )
+    return reads, sent_audio
 
 
 def read_delay_under(
