@@ -334,7 +334,7 @@ def calibrate(goods: list[dict], bads: list[dict]) -> None:
         c_z = np.clip((z - zlo) / (zhi - zlo), 0, 1)
         c_s = np.clip((ratio - rlo) / (rhi - rlo), 0, 1)
         c_n = np.clip(n / base.min_segment_matches, 0, 1)
-        return float(min(c_z, c_s) * c_n * (agree if np.isfinite(agree) else 1.0))
+        return float(min(c_z, c_s) * c_n * (agree ** base.window_agreement_power if np.isfinite(agree) else 1.0))
 
     def conf(segs: list, knobs: tuple) -> float:
         total = 0.0

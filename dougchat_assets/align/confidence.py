@@ -161,7 +161,8 @@ def segment_confidence(
     * peak ratio against every other offset of the same data (more than a structured
       coincidence, e.g. another stream of the same streamer with the same routine?),
     * enough echo matches at all,
-    * sliding windows inside the segment agree with the curve (when there are >= 2).
+    * sliding windows inside the segment agree with the curve (when there are >= 2; the
+      share's ``window_agreement_power``, as one window of sparse chat easily misses).
 
     The weakest of the first two wins, times the others, so a mismatched export that happens
     to line up a countdown and a "we are live" cannot borrow confidence from its z.
@@ -169,7 +170,7 @@ def segment_confidence(
     c_z = float(np.clip((z - p.z_conf_lo) / (p.z_conf_hi - p.z_conf_lo), 0.0, 1.0))
     c_s = float(np.clip((peak_ratio - p.ratio_conf_lo) / (p.ratio_conf_hi - p.ratio_conf_lo), 0.0, 1.0))
     c_n = float(np.clip(n_matches / p.min_segment_matches, 0.0, 1.0))
-    c_w = 1.0 if window_agreement is None else float(window_agreement)
+    c_w = 1.0 if window_agreement is None else float(window_agreement) ** p.window_agreement_power
     return min(c_z, c_s) * c_n * c_w
 
 

@@ -61,6 +61,11 @@ class AlignmentParams:
     ratio_conf_lo: float = 1.0  # segment peak ratio at or below this -> confidence 0
     ratio_conf_hi: float = 1.5  # ... above this -> 1 (with z >= 7 and enough matches: confidence >= 0.5)
     min_segment_matches: float = 8.0  # full confidence needs this many echo matches beyond chance
+    # the share of sliding windows in a segment that agree with its line enters as its square root:
+    # 240 s windows of sparse chat often miss the peak, and one stray window of two halved a right
+    # curve's confidence (seeds 0-199: good VODs blocked 102 -> 97, seeds 10000-10199: 92 -> 87,
+    # grossly wrong curves passing and mismatched pairs passing unchanged)
+    window_agreement_power: float = 0.5
     # read-alouds (see readaloud.py): a message's tokens spoken soon after it was sent
     read_min_tokens: int = 2  # distinct content tokens a read must match
     read_min_share: float = 0.6  # ... and this share of the message's tokens

@@ -60,6 +60,12 @@ class AsrConfig(BaseModel):
     # recovers on some voices (seed 105: 38 % vs 31.5 %), so the accurate setting is the
     # default; ``timestamps=False, redo_rounds=2, chunks.max_s=28`` is the fast one.  Without timestamps Whisper writes one segment per
     # chunk; segments are split at pauses and sentence ends by their word times afterwards.
+    # Tried and not kept (same bench, same 2 threads; encoder passes are half the stage's time):
+    #   - the encoder fed only 21 s of mel instead of Whisper's 30 s window (CTranslate2 takes
+    #     shorter input): wall -23 %, but WER +1.3 points on seeds 100-101 (23 s: +1.7, 25 s: +0.9);
+    #   - 24 s chunks: seeds 100-102 WER +0.7 points, held out 103-105 22.9 % -> 24.7 %, wall -7 %;
+    #   - decoding a chunk again in two halves when its words per second of speech fall under half
+    #     its batch's median (Whisper read one sentence and stopped): no WER change at 20 s chunks.
     timestamps: bool = Field(True, description="let Whisper predict timestamp tokens (segments within a chunk)")
     redo_gap_s: float = Field(2.0, gt=0, description="decode again a stretch of a chunk this long with no words")
     redo_rounds: int = Field(1, ge=0, description="how often skipped stretches are decoded again")
