@@ -17,7 +17,8 @@ Two seed ranges, printed separately: the thresholds in ``AlignmentThresholds`` a
 confidence knobs in ``AlignmentParams`` were set on the calibration range (0-199 by default);
 the report range (10000-10199) was not looked at while setting them.  Per range:
 
-* good VODs: the share blocked by their own checks (target <= 2 %), and which check blocked;
+* good VODs: the share blocked by their own checks (target <= 2 %), which check blocked, and
+  the share per amount of chat (few messages: little echo evidence);
 * mismatched pairs (VOD i's chat with VOD i+1's audio, both claiming the same start): the
   share passing every check (target <= 1 %);
 * the send-time mapping error (estimated minus true audio second of each message's send
@@ -58,6 +59,7 @@ from dougchat_sim.alignment import mismatched_inputs, simulate_alignment_vod  # 
 WRONG_PASS_COST = 3  # a grossly wrong curve passing (bad pairs in the dataset) costs this many good VODs blocked
 GROSS_S = 10.0  # a curve is grossly wrong when its error beyond the lag split exceeds this...
 GROSS_SHARE = 0.05  # ...on more than this share of the messages the pairs keep
+MESSAGE_BINS = ((0, 300), (300, 1000), (1000, 3000), (3000, None))  # blocked share per amount of chat
 MAX_MISMATCHED_CALIBRATION = 0.0  # calibration seeds: no mismatched pair may pass (200 pairs resolve only 0.5 % steps)
 BIAS_BINS = [(-3.5, -1.5), (-1.5, 0.5), (0.5, 2.5), (2.5, 4.5), (4.5, 6.5)]
 
@@ -211,6 +213,12 @@ def report(name: str, goods: list[dict], bads: list[dict], purpose: str) -> None
         f" ({_pct(sum(1 for g, w in zip(goods, gross) if g['failed'] and not w) / max(n - sum(gross), 1))});"
         f" grossly wrong curves passing: {sum(1 for g, w in zip(goods, gross) if not g['failed'] and w)}"
     )
+    print("    by chat messages in the VOD (evidence grows with them): " + "  ".join(
+        f"[{lo}-{hi if hi else ''}: {sum(bool(g['failed']) for g in sel)}/{len(sel)} blocked,"
+        f" {sum(_gross(g) for g in sel)} estimator failures]"
+        for lo, hi in MESSAGE_BINS
+        if (sel := [g for g in goods if g["messages"] >= lo and (not hi or g["messages"] < hi)])
+    ))
     acc = [_accurate(g) for g in goods]
     print(
         f"    of them with an accurate curve (spread p95 <= 2 s, offset within 3 s of the prior split's): "
