@@ -53,7 +53,7 @@ from dougchat_assets.align import (  # noqa: E402
     map_chat_to_audio,
     with_read_delay,
 )
-from dougchat_assets.align.confidence import segment_chat_shares  # noqa: E402
+from dougchat_assets.align.confidence import segment_chat_shares, segment_confidence  # noqa: E402
 from dougchat_sim.alignment import mismatched_inputs, simulate_alignment_vod  # noqa: E402
 
 WRONG_PASS_COST = 3  # a grossly wrong curve passing (bad pairs in the dataset) costs this many good VODs blocked
@@ -214,10 +214,10 @@ def report(name: str, goods: list[dict], bads: list[dict], purpose: str) -> None
         f" grossly wrong curves passing: {sum(1 for g, w in zip(goods, gross) if not g['failed'] and w)}"
     )
     print("    by chat messages in the VOD (evidence grows with them): " + "  ".join(
-        f"[{lo}-{hi if hi else ''}: {sum(bool(g['failed']) for g in sel)}/{len(sel)} blocked,"
-        f" {sum(_gross(g) for g in sel)} estimator failures]"
+        f"[{lo}-{hi if hi else ''}: {sum(bool(g['failed']) for g, _ in sel)}/{len(sel)} blocked,"
+        f" {sum(w for _, w in sel)} estimator failures]"
         for lo, hi in MESSAGE_BINS
-        if (sel := [g for g in goods if g["messages"] >= lo and (not hi or g["messages"] < hi)])
+        if (sel := [(g, w) for g, w in zip(goods, gross) if g["messages"] >= lo and (not hi or g["messages"] < hi)])
     ))
     acc = [_accurate(g) for g in goods]
     print(
@@ -338,18 +338,15 @@ def calibrate(goods: list[dict], bads: list[dict]) -> None:
     base = AlignmentParams()
     thr = AlignmentThresholds().min_confidence
 
-    def seg_conf(z, ratio, n, agree, zlo, zhi, rlo, rhi) -> float:
-        c_z = np.clip((z - zlo) / (zhi - zlo), 0, 1)
-        c_s = np.clip((ratio - rlo) / (rhi - rlo), 0, 1)
-        c_n = np.clip(n / base.min_segment_matches, 0, 1)
-        return float(min(c_z, c_s) * c_n * (agree ** base.window_agreement_power if np.isfinite(agree) else 1.0))
+    def seg_conf(z, ratio, n, agree, params: AlignmentParams) -> float:
+        return segment_confidence(z, ratio, n, agree if np.isfinite(agree) else None, params)
 
-    def conf(segs: list, knobs: tuple) -> float:
+    def conf(segs: list, params: AlignmentParams) -> float:
         total = 0.0
         for z, ratio, n, agree, c_old, share in segs:
-            c_def = seg_conf(z, ratio, n, agree, base.z_conf_lo, base.z_conf_hi, base.ratio_conf_lo, base.ratio_conf_hi)
+            c_def = seg_conf(z, ratio, n, agree, base)
             other = c_old / c_def if c_def > 1e-9 else 1.0
-            total += share * seg_conf(z, ratio, n, agree, *knobs) * min(other, 1.0)
+            total += share * seg_conf(z, ratio, n, agree, params) * min(other, 1.0)
         return total
 
     gross = [_gross(g) for g in goods]
@@ -360,10 +357,11 @@ def calibrate(goods: list[dict], bads: list[dict]) -> None:
             for rlo in (1.0, 1.2, 1.4, 1.6, 1.8, 2.0):
                 for rw in (0.5, 1.0, 2.0):
                     knobs = (zlo, zlo + zw, rlo, rlo + rw)
-                    passes = [conf(g["segments"], knobs) >= thr and not o for g, o in zip(goods, other_fail)]
+                    trial = replace(base, z_conf_lo=zlo, z_conf_hi=zlo + zw, ratio_conf_lo=rlo, ratio_conf_hi=rlo + rw)
+                    passes = [conf(g["segments"], trial) >= thr and not o for g, o in zip(goods, other_fail)]
                     blocked = sum(1 for p in passes if not p)
                     wrong_passing = sum(1 for p, w in zip(passes, gross) if p and w)
-                    mis = np.mean([conf(b["segments"], knobs) >= thr for b in bads])
+                    mis = np.mean([conf(b["segments"], trial) >= thr for b in bads])
                     key = (mis > MAX_MISMATCHED_CALIBRATION, blocked + WRONG_PASS_COST * wrong_passing, mis)
                     if best is None or key < best[0]:
                         best = (key, knobs, blocked, wrong_passing)

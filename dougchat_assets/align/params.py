@@ -63,7 +63,7 @@ class AlignmentParams:
     min_segment_matches: float = 8.0  # full confidence needs this many echo matches beyond chance
     # the share of sliding windows in a segment that agree with its line enters as its square root:
     # 240 s windows of sparse chat often miss the peak, and one stray window of two halved a right
-    # curve's confidence (seeds 0-199: good VODs blocked 102 -> 97, seeds 10000-10199: 92 -> 87,
+    # curve's confidence (seeds 0-199: good VODs blocked 102 -> 97, seeds 10000-10199: 91 -> 86,
     # grossly wrong curves passing and mismatched pairs passing unchanged)
     window_agreement_power: float = 0.5
     # read-alouds (see readaloud.py): a message's tokens spoken soon after it was sent
