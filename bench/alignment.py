@@ -18,7 +18,10 @@ confidence knobs in ``AlignmentParams`` were set on the calibration range (0-199
 the report range (10000-10199) was not looked at while setting them.  Per range:
 
 * good VODs: the share blocked by their own checks (target <= 2 %), which check blocked, and
-  the share per amount of chat (few messages: little echo evidence);
+  the share per amount of chat and per number of messages echoing the streamer's words (the
+  simulator's truth: the evidence the estimator has to find), and how many of the estimator's
+  failures locked onto the streamer reading chat (the only evidence on some streams, and it
+  cannot tell its own direction);
 * mismatched pairs (VOD i's chat with VOD i+1's audio, both claiming the same start): the
   share passing every check (target <= 1 %);
 * the send-time mapping error (estimated minus true audio second of each message's send
@@ -60,6 +63,8 @@ WRONG_PASS_COST = 3  # a grossly wrong curve passing (bad pairs in the dataset) 
 GROSS_S = 10.0  # a curve is grossly wrong when its error beyond the lag split exceeds this...
 GROSS_SHARE = 0.05  # ...on more than this share of the messages the pairs keep
 MESSAGE_BINS = ((0, 300), (300, 1000), (1000, 3000), (3000, None))  # blocked share per amount of chat
+ECHO_BINS = ((0, 20), (20, 60), (60, 200), (200, None))  # ... and per number of messages echoing the streamer
+READ_LOCK_TOLERANCE_S = 4.0  # a curve off by lag + read delay within this locked onto the streamer's reads
 MAX_MISMATCHED_CALIBRATION = 0.0  # calibration seeds: no mismatched pair may pass (200 pairs resolve only 0.5 % steps)
 BIAS_BINS = [(-3.5, -1.5), (-1.5, 0.5), (0.5, 2.5), (2.5, 4.5), (4.5, 6.5)]
 
@@ -121,6 +126,7 @@ def good_vod(task: tuple[int, float, int, bool]) -> dict:
         "prior_lag": LagPrior().median_s,
         "latency_source": r.latency_source,
         "measured_lag": r.reaction_lag_s,
+        "echo_messages": int(np.sum(keep & (np.asarray(truth.text_kind, dtype=object) == "reaction_echo"))),
         "n_reads_true": len(truth.read_alouds),
         "n_reads_found": r.n_read_alouds,
         "read_delay_s": truth.knobs.read_delay_s,
@@ -213,12 +219,16 @@ def report(name: str, goods: list[dict], bads: list[dict], purpose: str) -> None
         f" ({_pct(sum(1 for g, w in zip(goods, gross) if g['failed'] and not w) / max(n - sum(gross), 1))});"
         f" grossly wrong curves passing: {sum(1 for g, w in zip(goods, gross) if not g['failed'] and w)}"
     )
-    print("    by chat messages in the VOD (evidence grows with them): " + "  ".join(
-        f"[{lo}-{hi if hi else ''}: {sum(bool(g['failed']) for g, _ in sel)}/{len(sel)} blocked,"
-        f" {sum(w for _, w in sel)} estimator failures]"
-        for lo, hi in MESSAGE_BINS
-        if (sel := [(g, w) for g, w in zip(goods, gross) if g["messages"] >= lo and (not hi or g["messages"] < hi)])
-    ))
+    print("    by chat messages in the VOD (evidence grows with them): " + _by_bins(goods, gross, "messages", MESSAGE_BINS))
+    print(
+        "    by messages echoing the streamer's words (the simulator's truth; the evidence itself): "
+        + _by_bins(goods, gross, "echo_messages", ECHO_BINS)
+    )
+    locked = sum(1 for g, w in zip(goods, gross) if w and _read_locked(g))
+    print(
+        f"    estimator failures whose peak is the streamer reading chat (curve off by lag + read delay,"
+        f" no viewers' echo peak behind it): {locked}/{sum(gross)}"
+    )
     acc = [_accurate(g) for g in goods]
     print(
         f"    of them with an accurate curve (spread p95 <= 2 s, offset within 3 s of the prior split's): "
@@ -301,6 +311,23 @@ def report(name: str, goods: list[dict], bads: list[dict], purpose: str) -> None
                     if ((rd >= lo) & (rd < hi)).any()
                 ),
             )
+
+
+def _by_bins(goods: list[dict], gross: list[bool], key: str, bins: tuple) -> str:
+    """Blocked VODs and estimator failures per bin of ``g[key]``, as one line."""
+    return "  ".join(
+        f"[{lo}-{hi if hi else ''}: {sum(bool(g['failed']) for g, _ in sel)}/{len(sel)} blocked,"
+        f" {sum(w for _, w in sel)} estimator failures]"
+        for lo, hi in bins
+        if (sel := [(g, w) for g, w in zip(goods, gross) if g[key] >= lo and (not hi or g[key] < hi)])
+    )
+
+
+def _read_locked(g: dict) -> bool:
+    """The curve sits where the streamer's reads put an echo peak: late by lag + read delay."""
+    split = g["measured_lag"] - g["true_lag"]
+    off = g["bias"] - split
+    return g["n_reads_true"] > 0 and abs(off - (g["read_delay_s"] + g["true_lag"])) < READ_LOCK_TOLERANCE_S
 
 
 def _accurate(g: dict) -> bool:
