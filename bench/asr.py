@@ -1,10 +1,11 @@
 """Benchmark: the ``transcripts`` stage against plain and batched faster-whisper, same audio.
 
-Three ways, one ``WhisperModel`` (same folder, device, compute type, CPU threads), loaded
-before timing; each timing includes reading the audio:
+Three ways, the same model folder, device, compute type and CPU threads, loaded before
+timing; each timing includes reading the audio:
 
 (stage)   dougchat_assets.asr.transcribe_file, the function the ``transcripts`` asset runs,
-          with a fresh work dir (no resume)
+          with a fresh work dir (no resume), on the model as the stage loads it: on CPU
+          two workers, the threads split between them, decoding two batches at once
 (plain)   WhisperModel.transcribe(vad_filter=True, condition_on_previous_text=False,
           beam_size=5, word_timestamps=True)  -- the accuracy anchor
 (batched) BatchedInferencePipeline(model).transcribe(batch_size=8, beam_size=5,
@@ -42,7 +43,7 @@ from dougchat_assets.asr.audio_reader import probe_audio  # noqa: E402
 from dougchat_assets.asr.audits import load_script, script_reference  # noqa: E402
 from dougchat_assets.asr.config import AsrConfig  # noqa: E402
 from dougchat_assets.asr.model import choose_device, load_whisper, resolve_model  # noqa: E402
-from dougchat_assets.asr.transcribe import transcribe_file  # noqa: E402
+from dougchat_assets.asr.transcribe import load_model, transcribe_file  # noqa: E402
 from dougchat_assets.asr.wer import word_error_rate  # noqa: E402
 from dougchat_assets.errors import InputError  # noqa: E402
 
@@ -188,11 +189,15 @@ def main(argv: list[str] | None = None) -> int:
     info = resolve_model(config.model_path)
     device, compute_type = choose_device(config.device, config.compute_type)
     model = load_whisper(info, device, compute_type, args.threads)
+    stage_model = load_model(config, info) if "stage" in variants else None
     import numpy as np
 
-    list(model.transcribe(np.zeros(16_000, dtype=np.float32), language="en")[0])  # warm-up, untimed
+    for warm in (model, stage_model):  # warm-up, untimed
+        if warm is not None:
+            list(warm.transcribe(np.zeros(16_000, dtype=np.float32), language="en")[0])
     print(f"model {info.model_id} ({info.sha256[:12]}), {device}/{compute_type}, beam {args.beam_size}, "
-          f"threads {args.threads}, batch {args.batch_size}, stage params {config.params_hash(info)}")
+          f"threads {args.threads}, batch {args.batch_size}, stage params {config.params_hash(info)}"
+          + ("" if stage_model is None else f", stage decode workers {stage_model.model.num_workers}"))
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="asr-bench-audio-") as scratch:
@@ -205,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
                 usable = notes = ""
                 _reset_peak_rss()
                 if variant == "stage":
-                    wall, text, usable, notes = run_stage(model, audio, config)
+                    wall, text, usable, notes = run_stage(stage_model, audio, config)
                 elif variant == "plain":
                     wall, text, notes = run_plain(model, audio, args.beam_size)
                 else:

@@ -39,16 +39,21 @@ class AsrConfig(BaseModel):
     model_path: str | None = Field(None, description="CTranslate2 Whisper folder; None = bundled tiny.en")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     compute_type: str = Field("auto", description="auto = float16 on CUDA, int8 on CPU")
-    cpu_threads: int = Field(0, ge=0, description="0 = CTranslate2's default; not part of the hash")
+    cpu_threads: int = Field(0, ge=0, description="threads for all decode workers; 0 = one per core, up to 4; not part of the hash")
     beam_size: int = Field(5, ge=1)
     # One temperature: fallback sampling at higher temperatures uses CTranslate2's
     # per-thread random generator, which cannot be re-seeded per chunk, so it would make
     # a resumed run differ from a fresh one.  Loops that fallback would fix are flagged.
     temperature: float = Field(0.0, ge=0.0, le=1.0)
     batch_size: int = Field(8, ge=1, description="chunks per batched Whisper call (fixed groups by chunk index)")
+    # Not part of the hash: a batch decodes to the same output whichever worker runs it and
+    # however many threads that worker has (checked by a test on real audio).
+    decode_workers: int = Field(
+        0, ge=0, description="batches decoded at once, cpu_threads split between them; 0 = 2 on CPU, 1 on CUDA"
+    )
     # The decode is a speed/accuracy choice that did not carry over between seed ranges.
     # Generated 30-minute streams, bench/asr.py, 2 CPU threads, WER / wall as a multiple of
-    # faster-whisper's batched pipeline on the same audio:
+    # faster-whisper's batched pipeline on the same audio, one decode worker (2 threads):
     #                                           tuned on 100-102    held out 103-105
     #   these defaults (20 s chunks, timestamps,
     #   one second look)                         27.5 % / 1.46 x     23.0 % / 1.44 x
@@ -56,10 +61,14 @@ class AsrConfig(BaseModel):
     #   packed second looks                      26.1 % / 1.05 x     23.7 % / 1.19 x
     #   the same with 28 s chunks                28.6 % / 1.11 x     25.2 % / 1.13 x
     # (plain sequential faster-whisper: 27.1 % and 22.2-23.2 %; its temperature fallback
-    # samples).  Whisper without timestamp tokens skips more speech than the second look
+    # samples).  Two decode workers of one thread each (``decode_workers``, the default on
+    # CPU; same output) took the held-out walls to 1.19 x (defaults, 22.95 % vs plain 22.92 %
+    # in that run), 0.90 x (30 s, 23.7 %) and 0.96 x (28 s, 25.2 %); three workers on the
+    # two threads: 1.12 x for the defaults, but 2.3 GB peak RSS instead of 1.8 GB.  Whisper without timestamp tokens skips more speech than the second look
     # recovers on some voices (seed 105: 38 % vs 31.5 %), so the accurate setting is the
-    # default; ``timestamps=False, redo_rounds=2, chunks.max_s=28`` is the fast one.  Without timestamps Whisper writes one segment per
-    # chunk; segments are split at pauses and sentence ends by their word times afterwards.
+    # default; ``timestamps=False, redo_rounds=2, chunks.max_s=30`` is the fast one.  Without
+    # timestamps Whisper writes one segment per chunk; segments are split at pauses and
+    # sentence ends by their word times afterwards.
     # Tried and not kept (same bench, same 2 threads; encoder passes are half the stage's time):
     #   - the encoder fed only 21 s of mel instead of Whisper's 30 s window (CTranslate2 takes
     #     shorter input): wall -23 %, but WER +1.3 points on seeds 100-101 (23 s: +1.7, 25 s: +0.9);

@@ -14,12 +14,17 @@ chunk's joined audio back through the chunk's pieces.
 from __future__ import annotations
 
 import bisect
+import contextlib
+import functools
+import itertools
 import json
 import time
-from collections import Counter
-from collections.abc import Callable
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -27,7 +32,7 @@ from dougchat_assets.asr.audio_reader import SAMPLE_RATE, probe_audio, read_wind
 from dougchat_assets.asr.chunks import Chunk, plan_chunks, quiet_cut_finder
 from dougchat_assets.asr.config import CHUNK_FORMAT_VERSION, AsrConfig
 from dougchat_assets.asr.gates import GateInput, gate_segment
-from dougchat_assets.asr.model import AsrModelInfo, choose_device, load_whisper, resolve_model
+from dougchat_assets.asr.model import AsrModelInfo, choose_device, decode_layout, load_whisper, resolve_model
 from dougchat_assets.asr.segmenting import RawSegment, RawWord, refine, text_compression_ratio, word_logprob
 from dougchat_assets.asr.speakers import assign_speakers
 from dougchat_assets.asr.vad import SpeechRegion, detect_speech, speech_fraction
@@ -39,6 +44,9 @@ from dougchat_assets.fileio import atomic_write_text
 ChunkCallback = Callable[[Chunk, bool], None]
 
 _MAX_WORD_S = 1.2  # longer "words" in Whisper's alignment cover audio it did not transcribe
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -142,33 +150,25 @@ def transcribe_file(
     if chunks:
         run_dir.mkdir(parents=True, exist_ok=True)
         _write_if_changed(run_dir / "params.json", json.dumps(params, indent=2, sort_keys=True) + "\n")
-    for batch in _fixed_batches(chunks, config.batch_size):
-        paths = [run_dir / f"chunk_{chunk.index:05d}.json" for chunk in batch]
-        docs = [_load_chunk(path, chunk, params_hash) for path, chunk in zip(paths, batch, strict=True)]
-        fresh: list[dict] | None = None
-        if any(doc is None for doc in docs):
-            if model is None:
-                device, compute_type = choose_device(config.device, config.compute_type)
-                model = load_whisper(info, device, compute_type, config.cpu_threads)
-            # The whole batch is decoded even when some of its chunks are on disk: a chunk's
-            # output may depend (in the last float bits) on what it was batched with, so a
-            # resumed run must batch exactly as an uninterrupted one did.
-            fresh = _decode_batch(model, audio_path, batch, config, prompt, params_hash)
-        for k, (chunk, path, doc) in enumerate(zip(batch, paths, docs, strict=True)):
-            if doc is None:
-                assert fresh is not None
-                text = json.dumps(fresh[k], ensure_ascii=False, separators=(",", ":"))
-                atomic_write_text(path, text + "\n")
-                fault_point("asr:chunk_saved")  # some chunks saved, the transcript not yet written
-                doc = json.loads(text)  # the same floats a resumed run will read back
-                decoded += 1
-                from_disk = False
-            else:
-                resumed += 1
-                from_disk = True
-            chunk_docs.append(doc)
-            if on_chunk is not None:
-                on_chunk(chunk, from_disk)
+    batches = _fixed_batches(chunks, config.batch_size)
+    paths = [[run_dir / f"chunk_{chunk.index:05d}.json" for chunk in batch] for batch in batches]
+    on_disk = [
+        [_load_chunk(path, chunk, params_hash) for path, chunk in zip(batch_paths, batch, strict=True)]
+        for batch_paths, batch in zip(paths, batches, strict=True)
+    ]
+    # The whole batch is decoded even when some of its chunks are on disk: a chunk's output
+    # may depend (in the last float bits) on what it was batched with, so a resumed run must
+    # batch exactly as an uninterrupted one did.
+    to_decode = [batch for batch, docs in zip(batches, on_disk, strict=True) if any(doc is None for doc in docs)]
+    if to_decode and model is None:
+        model = load_model(config, info)
+    workers = getattr(getattr(model, "model", None), "num_workers", 1)
+    decode = functools.partial(_decode_batch, model, audio_path, config=config, prompt=prompt, params_hash=params_hash)
+    with contextlib.closing(_in_order(to_decode, decode, workers)) as decoded_batches:
+        for batch, batch_paths, docs in zip(batches, paths, on_disk, strict=True):
+            fresh = next(decoded_batches) if any(doc is None for doc in docs) else None
+            n_new = _save_batch(batch, batch_paths, docs, fresh, chunk_docs, on_chunk)
+            decoded, resumed = decoded + n_new, resumed + len(batch) - n_new
     timings["decode"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
@@ -191,6 +191,63 @@ def transcribe_file(
         chunks_resumed=resumed,
         timings_s=timings,
     )
+
+
+def load_model(config: AsrConfig, info: AsrModelInfo | None = None):
+    """The Whisper model ``config`` decodes with: its device, compute type and worker layout."""
+    device, compute_type = choose_device(config.device, config.compute_type)
+    workers, threads = decode_layout(device, config.cpu_threads, config.decode_workers)
+    return load_whisper(info or resolve_model(config.model_path), device, compute_type, threads, workers)
+
+
+def _in_order(items: list[T], work: Callable[[T], R], workers: int) -> Iterator[R]:
+    """``work(item)`` for every item, yielded in order, with up to ``workers`` running at once.
+
+    The caller writes each result while the next ones decode.  Closing the generator (the
+    caller stopped: an error, an interrupt) cancels what has not started and waits for what
+    has, so no decode outlives the run that asked for it.
+    """
+    if workers <= 1:
+        for item in items:
+            yield work(item)
+        return
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="asr-decode")
+    try:
+        pending = iter(items)
+        running = deque(pool.submit(work, item) for item in itertools.islice(pending, workers))
+        while running:
+            result = running.popleft().result()
+            for item in itertools.islice(pending, 1):
+                running.append(pool.submit(work, item))
+            yield result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _save_batch(
+    batch: list[Chunk],
+    paths: list[Path],
+    docs: list[dict | None],
+    fresh: list[dict] | None,
+    chunk_docs: list[dict],
+    on_chunk: ChunkCallback | None,
+) -> int:
+    """Write a batch's newly decoded chunks (atomically, one by one) and collect every chunk's
+    document in ``chunk_docs``; returns how many were newly decoded."""
+    n_new = 0
+    for k, (chunk, path, doc) in enumerate(zip(batch, paths, docs, strict=True)):
+        from_disk = doc is not None
+        if doc is None:
+            assert fresh is not None
+            text = json.dumps(fresh[k], ensure_ascii=False, separators=(",", ":"))
+            atomic_write_text(path, text + "\n")
+            fault_point("asr:chunk_saved")  # some chunks saved, the transcript not yet written
+            doc = json.loads(text)  # the same floats a resumed run will read back
+            n_new += 1
+        chunk_docs.append(doc)
+        if on_chunk is not None:
+            on_chunk(chunk, from_disk)
+    return n_new
 
 
 def chunk_audio(audio_path: Path, chunk: Chunk) -> np.ndarray:

@@ -51,6 +51,9 @@ class AsrResource(dg.ConfigurableResource):
     # CTranslate2 threads per transcription; 0 = $OMP_NUM_THREADS if set, else one per CPU core
     # up to 4 (its own default is 4, which oversubscribes a 2-core machine).
     cpu_threads: int = 0
+    # batches decoded at once, the threads split between them; 0 = 2 on CPU, 1 on CUDA.  Each
+    # worker holds its own weights and decode buffers: 1 for a large model on little memory.
+    decode_workers: int = 0
     lexicon_path: str | None = None
     max_wer: float = 0.25
     max_low_quality_share: float = 0.25
@@ -71,6 +74,7 @@ class AsrResource(dg.ConfigurableResource):
             model_path=self.model_path,
             device=self.device,
             cpu_threads=self.cpu_threads or _omp_threads() or min(4, os.cpu_count() or 1),
+            decode_workers=self.decode_workers,
             compute_type=self.compute_type,
             beam_size=self.beam_size,
             lexicon_path=lexicon,

