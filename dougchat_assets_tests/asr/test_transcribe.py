@@ -77,14 +77,16 @@ class Interrupt(Exception):
     pass
 
 
+def crash_after_first(chunk, from_disk):
+    """``on_chunk`` that stops the run once chunk 0 is saved (a crash mid-run)."""
+    if chunk.index == 0:
+        raise Interrupt
+
+
 def test_interrupted_run_resumes_from_finished_chunks_with_identical_rows(fixtures, whisper, tmp_path):
     audio = fixtures / "speech.flac"
     fresh = transcribe_file(audio, config=SMALL_CHUNKS, work_dir=tmp_path / "fresh", model=whisper)
     assert len(fresh.chunks) == 3 and fresh.chunks_decoded == 3
-
-    def crash_after_first(chunk, from_disk):
-        if chunk.index == 0:
-            raise Interrupt
 
     work = tmp_path / "resumed"
     with pytest.raises(Interrupt):
@@ -246,11 +248,8 @@ def test_two_decode_workers_give_the_same_chunks_and_an_interrupt_leaves_only_fi
     names = [p.name for p in work_files(tmp_path / "one")]
     assert names == [p.name for p in work_files(tmp_path / "two")]
     for name in names:
-        assert (tmp_path / "one" / one.params_hash / name).read_bytes() == (tmp_path / "two" / one.params_hash / name).read_bytes()
-
-    def crash_after_first(chunk, from_disk):
-        if chunk.index == 0:
-            raise Interrupt
+        a, b = (tmp_path / run / one.params_hash / name for run in ("one", "two"))
+        assert a.read_bytes() == b.read_bytes()
 
     work = tmp_path / "interrupted"
     with pytest.raises(Interrupt):
