@@ -323,10 +323,14 @@ def _by_bins(goods: list[dict], gross: list[bool], key: str, bins: tuple) -> str
     )
 
 
+def _off_beyond_split(g: dict) -> float:
+    """The curve's bias minus what the lag it removed explains (measured minus true lag)."""
+    return g["bias"] - (g["measured_lag"] - g["true_lag"])
+
+
 def _read_locked(g: dict) -> bool:
     """The curve sits where the streamer's reads put an echo peak: late by lag + read delay."""
-    split = g["measured_lag"] - g["true_lag"]
-    off = g["bias"] - split
+    off = _off_beyond_split(g)
     return g["n_reads_true"] > 0 and abs(off - (g["read_delay_s"] + g["true_lag"])) < READ_LOCK_TOLERANCE_S
 
 
@@ -335,8 +339,7 @@ def _accurate(g: dict) -> bool:
     if not g["err"].size:
         return False
     spread = float(np.quantile(np.abs(g["err"] - g["bias"]), 0.95))
-    split = g["measured_lag"] - g["true_lag"]  # the curve's expected bias from the lag it removed
-    return spread <= 2.0 and abs(g["bias"] - split) <= 3.0
+    return spread <= 2.0 and abs(_off_beyond_split(g)) <= 3.0
 
 
 def _gross(g: dict) -> bool:
@@ -344,8 +347,7 @@ def _gross(g: dict) -> bool:
     peak or a misplaced cut.  Such a curve passing puts mistimed pairs in the dataset."""
     if not g["err"].size:
         return True
-    split = g["measured_lag"] - g["true_lag"]
-    if abs(g["bias"] - split) > GROSS_S:
+    if abs(_off_beyond_split(g)) > GROSS_S:
         return True
     kept = g["err_kept"]
     return bool(kept.size) and float(np.mean(np.abs(kept - g["bias"]) > GROSS_S)) > GROSS_SHARE

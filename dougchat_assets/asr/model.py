@@ -104,6 +104,11 @@ def choose_device(device: str = "auto", compute_type: str = "auto") -> tuple[str
     return device, compute_type
 
 
+def default_cpu_threads() -> int:
+    """One CTranslate2 thread per CPU core, up to 4 (its own default, 4, oversubscribes 2 cores)."""
+    return min(4, os.cpu_count() or 1)
+
+
 def decode_layout(device: str, cpu_threads: int, workers: int = 0) -> tuple[int, int]:
     """(workers, CPU threads per worker) for decoding; ``0`` means choose.
 
@@ -114,7 +119,7 @@ def decode_layout(device: str, cpu_threads: int, workers: int = 0) -> tuple[int,
     (tiny.en: 40 MB; a large model: set ``decode_workers=1``).  On CUDA one worker.
     ``cpu_threads=0`` means one per core, up to 4.
     """
-    threads = cpu_threads or min(4, os.cpu_count() or 1)
+    threads = cpu_threads or default_cpu_threads()
     if device == "cuda":
         return max(workers, 1), cpu_threads
     workers = workers or (2 if threads >= 2 else 1)

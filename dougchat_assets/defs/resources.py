@@ -66,6 +66,7 @@ class AsrResource(dg.ConfigurableResource):
 
     def asr_config(self, layout: WarehouseLayout):
         from dougchat_assets.asr.config import AsrConfig
+        from dougchat_assets.asr.model import default_cpu_threads
 
         lexicon = self.lexicon_path
         if lexicon is None and (layout.root / "lexicon.txt").exists():
@@ -73,7 +74,7 @@ class AsrResource(dg.ConfigurableResource):
         return AsrConfig(
             model_path=self.model_path,
             device=self.device,
-            cpu_threads=self.cpu_threads or _omp_threads() or min(4, os.cpu_count() or 1),
+            cpu_threads=self.cpu_threads or _omp_threads() or default_cpu_threads(),
             decode_workers=self.decode_workers,
             compute_type=self.compute_type,
             beam_size=self.beam_size,
