@@ -23,7 +23,8 @@ from dougchat_assets.asr.segmenting import SegmentParams
 from dougchat_assets.asr.vad import VadParams
 
 # Bump when the chunk file layout or the decode/mapping logic changes meaning.
-CHUNK_FORMAT_VERSION = 3  # 2: chunks decoded in fixed batches (BatchedInferencePipeline); 3: second-look stretches packed
+CHUNK_FORMAT_VERSION = 4  # 2: chunks decoded in fixed batches (BatchedInferencePipeline); 3: second-look stretches packed;
+# 4: batches come in pairs of near-equal size
 
 
 # The decode parameters the manifest repeats by name (``decode_params`` is the one source).
@@ -64,7 +65,13 @@ class AsrConfig(BaseModel):
     # samples).  Two decode workers of one thread each (``decode_workers``, the default on
     # CPU; same output) took the held-out walls to 1.19 x (defaults, 22.95 % vs plain 22.92 %
     # in that run), 0.90 x (30 s, 23.7 %) and 0.96 x (28 s, 25.2 %); three workers on the
-    # two threads: 1.12 x for the defaults, but 2.3 GB peak RSS instead of 1.8 GB.  Whisper without timestamp tokens skips more speech than the second look
+    # two threads: 1.12 x for the defaults, but 2.3 GB peak RSS instead of 1.8 GB.  Then batches
+    # in pairs of near-equal size, a queued batch per worker, and rows and speaker pitches
+    # built while later chunks decode (workers were busy 90-93 % of the decode, the labelling
+    # ran alone after it): 1.07 x in one run, 1.12 x as the median of three alternating runs
+    # (``--repeat 3``; the stage does 1.34 x the batched pipeline's CPU work: 80 encoder passes
+    # of 20 s chunks and second looks against its ~45 of 30 s).  Three workers on the two
+    # threads instead: 1.065 x vs 1.079 x and 1.127 x vs 1.151 x in two paired runs, not kept.  Whisper without timestamp tokens skips more speech than the second look
     # recovers on some voices (seed 105: 38 % vs 31.5 %), so the accurate setting is the
     # default; ``timestamps=False, redo_rounds=2, chunks.max_s=30`` is the fast one.  Without
     # timestamps Whisper writes one segment per chunk; segments are split at pauses and

@@ -93,13 +93,35 @@ def assign_speakers(
     Reads each segment's audio (at most ``max_seconds_per_segment`` from its middle), so the
     cost is bounded per segment whatever the VOD length.
     """
-    pitches: list[float | None] = []
-    for segment in segments:
-        start, end = segment.start_s, segment.end_s
-        if end - start > max_seconds_per_segment:
-            middle = (start + end) / 2
-            start, end = middle - max_seconds_per_segment / 2, middle + max_seconds_per_segment / 2
-        pitches.append(segment_pitch(read_window(audio_path, start, end)))
+    pitches = [pitch_of_span(audio_path, s.start_s, s.end_s, max_seconds_per_segment) for s in segments]
+    return speaker_labels(
+        segments, pitches, min_semitones=min_semitones, min_gap_ratio=min_gap_ratio,
+        min_cluster_segments=min_cluster_segments, min_cluster_share=min_cluster_share,
+    )
+
+
+def pitch_of_span(audio_path: Path, start_s: float, end_s: float, max_seconds: float = 8.0) -> float | None:
+    """:func:`segment_pitch` of a span of the file, read from at most ``max_seconds`` around its middle.
+
+    Separate from the labelling so a caller can measure each segment as soon as it exists
+    (the transcription does it while later chunks are still decoding).
+    """
+    if end_s - start_s > max_seconds:
+        middle = (start_s + end_s) / 2
+        start_s, end_s = middle - max_seconds / 2, middle + max_seconds / 2
+    return segment_pitch(read_window(audio_path, start_s, end_s))
+
+
+def speaker_labels(
+    segments: Sequence[_Timed],
+    pitches: Sequence[float | None],
+    *,
+    min_semitones: float = 4.0,
+    min_gap_ratio: float = 2.5,
+    min_cluster_segments: int = 2,
+    min_cluster_share: float = 0.05,
+) -> list[str | None]:
+    """The labels :func:`assign_speakers` gives, from each segment's pitch (None: unvoiced)."""
     known = [(i, 12 * np.log2(p)) for i, p in enumerate(pitches) if p is not None]
     labels: list[str | None] = [None] * len(segments)
     if len(known) < 2:

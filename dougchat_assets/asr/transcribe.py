@@ -31,10 +31,10 @@ import numpy as np
 from dougchat_assets.asr.audio_reader import SAMPLE_RATE, probe_audio, read_window
 from dougchat_assets.asr.chunks import Chunk, plan_chunks, quiet_cut_finder
 from dougchat_assets.asr.config import CHUNK_FORMAT_VERSION, AsrConfig
-from dougchat_assets.asr.gates import GateInput, gate_segment
+from dougchat_assets.asr.gates import LOW_CONFIDENCE, OK, GateInput, gate_segment
 from dougchat_assets.asr.model import AsrModelInfo, choose_device, decode_layout, load_whisper, resolve_model
 from dougchat_assets.asr.segmenting import RawSegment, RawWord, refine, text_compression_ratio, word_logprob
-from dougchat_assets.asr.speakers import assign_speakers
+from dougchat_assets.asr.speakers import pitch_of_span, speaker_labels
 from dougchat_assets.asr.vad import SpeechRegion, detect_speech, speech_fraction
 from dougchat_assets.faults import fault_point
 from dougchat_assets.fileio import atomic_write_text
@@ -44,6 +44,7 @@ from dougchat_assets.fileio import atomic_write_text
 ChunkCallback = Callable[[Chunk, bool], None]
 
 _MAX_WORD_S = 1.2  # longer "words" in Whisper's alignment cover audio it did not transcribe
+_VOICED_FLAGS = (OK, LOW_CONFIDENCE)  # the segments whose pitch goes into the speaker split
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -145,12 +146,12 @@ def transcribe_file(
 
     run_dir = Path(work_dir) / params_hash
     decoded = resumed = 0
-    chunk_docs: list[dict] = []
+    rows = _RowBuilder(audio_path, vad.regions, config, prompt)
     mark = time.perf_counter()
     if chunks:
         run_dir.mkdir(parents=True, exist_ok=True)
         _write_if_changed(run_dir / "params.json", json.dumps(params, indent=2, sort_keys=True) + "\n")
-    batches = _fixed_batches(chunks, config.batch_size)
+    batches = _paired_batches(chunks, config.batch_size)
     paths = [[run_dir / f"chunk_{chunk.index:05d}.json" for chunk in batch] for batch in batches]
     on_disk = [
         [_load_chunk(path, chunk, params_hash) for path, chunk in zip(batch_paths, batch, strict=True)]
@@ -167,14 +168,12 @@ def transcribe_file(
     with contextlib.closing(_in_order(to_decode, decode, workers)) as decoded_batches:
         for batch, batch_paths, docs in zip(batches, paths, on_disk, strict=True):
             fresh = next(decoded_batches) if any(doc is None for doc in docs) else None
-            n_new = _save_batch(batch, batch_paths, docs, fresh, chunk_docs, on_chunk)
+            n_new = _save_batch(batch, batch_paths, docs, fresh, rows, on_chunk)
             decoded, resumed = decoded + n_new, resumed + len(batch) - n_new
     timings["decode"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
-    segments, words = _rows(chunk_docs, vad.regions, config, prompt)
-    if config.assign_speakers and segments:
-        segments = _label_speakers(audio_path, segments)
+    segments, words = rows.finish()
     timings["post"] = time.perf_counter() - mark
     timings["total"] = time.perf_counter() - started
     return TranscriptResult(
@@ -214,7 +213,9 @@ def _in_order(items: list[T], work: Callable[[T], R], workers: int) -> Iterator[
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="asr-decode")
     try:
         pending = iter(items)
-        running = deque(pool.submit(work, item) for item in itertools.islice(pending, workers))
+        # One batch queued per worker beyond those running, so a worker that finishes before
+        # the oldest batch does starts the next one instead of waiting for its turn to hand in.
+        running = deque(pool.submit(work, item) for item in itertools.islice(pending, 2 * workers))
         while running:
             result = running.popleft().result()
             for item in itertools.islice(pending, 1):
@@ -229,11 +230,11 @@ def _save_batch(
     paths: list[Path],
     docs: list[dict | None],
     fresh: list[dict] | None,
-    chunk_docs: list[dict],
+    rows: _RowBuilder,
     on_chunk: ChunkCallback | None,
 ) -> int:
-    """Write a batch's newly decoded chunks (atomically, one by one) and collect every chunk's
-    document in ``chunk_docs``; returns how many were newly decoded."""
+    """Write a batch's newly decoded chunks (atomically, one by one) and build every chunk's
+    rows; returns how many were newly decoded."""
     n_new = 0
     for k, (chunk, path, doc) in enumerate(zip(batch, paths, docs, strict=True)):
         from_disk = doc is not None
@@ -244,7 +245,7 @@ def _save_batch(
             fault_point("asr:chunk_saved")  # some chunks saved, the transcript not yet written
             doc = json.loads(text)  # the same floats a resumed run will read back
             n_new += 1
-        chunk_docs.append(doc)
+        rows.add(doc)
         if on_chunk is not None:
             on_chunk(chunk, from_disk)
     return n_new
@@ -272,12 +273,25 @@ def _with_silences(parts: list[np.ndarray], join_n: int) -> np.ndarray:
     return np.concatenate(joined)
 
 
-def _fixed_batches(chunks: list[Chunk], size: int) -> list[list[Chunk]]:
-    """Chunks grouped by ``index // size``: the grouping follows from the plan alone."""
-    batches: dict[int, list[Chunk]] = {}
-    for chunk in chunks:
-        batches.setdefault(chunk.index // size, []).append(chunk)
-    return [batches[key] for key in sorted(batches)]
+def _paired_batches(chunks: list[Chunk], size: int) -> list[list[Chunk]]:
+    """Consecutive chunks in an even number of batches of near-equal size, none over ``size``.
+
+    Two batches decode at once on CPU (``decode_workers``), and a batch's time grows with its
+    chunks; so with an odd count, or a short last batch, one worker sat idle while the other
+    finished (the 30-minute bench streams: 9 batches of 8, or 9 of 8 and one of 4; decode
+    workers busy 90-93 % of the decode).  The grouping follows from the plan alone, so a
+    resumed run batches exactly as an uninterrupted one did.
+    """
+    if not chunks:
+        return []
+    count = min(len(chunks), 2 * -(-len(chunks) // (2 * size)))
+    base, extra = divmod(len(chunks), count)
+    batches, start = [], 0
+    for k in range(count):
+        end = start + base + (k < extra)
+        batches.append(chunks[start:end])
+        start = end
+    return batches
 
 
 def _decode_batch(
@@ -535,19 +549,29 @@ def _raw_segments(doc: dict) -> list[RawSegment]:
     ]
 
 
-def _rows(
-    chunk_docs: list[dict], regions: list[SpeechRegion], config: AsrConfig, prompt: str | None
-) -> tuple[list[TranscriptSegment], list[TranscriptWord]]:
-    segments: list[TranscriptSegment] = []
-    words: list[TranscriptWord] = []
-    previous_text: str | None = None
-    for doc in chunk_docs:
+class _RowBuilder:
+    """Segment and word rows from chunk documents, fed in chunk order as each one is saved.
+
+    The main thread only waits while the workers decode, so it builds each chunk's rows
+    (refinement, gates) and measures each voiced segment's pitch for the speaker split right
+    away; after the last chunk only the two-voice clustering is left.  Rows depend on the
+    documents alone (the previous segment's text carries over between chunks), so feeding
+    them one by one gives exactly what building them all at the end did.
+    """
+
+    def __init__(self, audio_path: Path, regions: list[SpeechRegion], config: AsrConfig, prompt: str | None):
+        self.audio_path, self.regions, self.config, self.prompt = audio_path, regions, config, prompt
+        self.segments: list[TranscriptSegment] = []
+        self.words: list[TranscriptWord] = []
+        self.pitches: dict[int, float | None] = {}  # segment position -> pitch, voiced segments only
+        self._previous_text: str | None = None
+
+    def add(self, doc: dict) -> None:
         chunk_index = doc["chunk"]["index"]
-        refined = refine(_raw_segments(doc), regions, config.segments)
-        for n, raw in enumerate(refined):
+        for n, raw in enumerate(refine(_raw_segments(doc), self.regions, self.config.segments)):
             segment_id = f"{chunk_index:05d}-{n:03d}"
             text = raw.text.strip()
-            fraction = round(speech_fraction(regions, raw.start_s, raw.end_s), 4)
+            fraction = round(speech_fraction(self.regions, raw.start_s, raw.end_s), 4)
             ratio = round(text_compression_ratio(text), 4)
             word_lp = word_logprob(raw.words)
             gate = gate_segment(
@@ -558,13 +582,15 @@ def _rows(
                     compression_ratio=ratio,
                     word_logprob=word_lp,
                     speech_fraction=fraction if raw.end_s > raw.start_s else None,
-                    previous_text=previous_text,
-                    prompt=prompt,
+                    previous_text=self._previous_text,
+                    prompt=self.prompt,
                 ),
-                config.gates,
+                self.config.gates,
             )
-            previous_text = text
-            segments.append(
+            self._previous_text = text
+            if self.config.assign_speakers and gate.flag in _VOICED_FLAGS:
+                self.pitches[len(self.segments)] = pitch_of_span(self.audio_path, raw.start_s, raw.end_s)
+            self.segments.append(
                 TranscriptSegment(
                     segment_id=segment_id,
                     chunk_index=chunk_index,
@@ -583,13 +609,14 @@ def _rows(
                 )
             )
             for i, w in enumerate(raw.words):
-                words.append(TranscriptWord(segment_id, i, w.start_s, w.end_s, w.word.strip(), w.probability))
-    return segments, words
+                self.words.append(TranscriptWord(segment_id, i, w.start_s, w.end_s, w.word.strip(), w.probability))
 
-
-def _label_speakers(audio_path: Path, segments: list[TranscriptSegment]) -> list[TranscriptSegment]:
-    """Speaker labels from the voiced segments only: music or noise would blur the two voices."""
-    voiced = [i for i, s in enumerate(segments) if s.quality_flag in ("ok", "low_confidence")]
-    labels = assign_speakers(audio_path, [segments[i] for i in voiced])
-    by_index = dict(zip(voiced, labels, strict=True))
-    return [replace(s, speaker=by_index.get(i)) for i, s in enumerate(segments)]
+    def finish(self) -> tuple[list[TranscriptSegment], list[TranscriptWord]]:
+        """The rows, with speaker labels from the voiced segments only (music or noise would
+        blur the two voices)."""
+        if not (self.config.assign_speakers and self.segments):
+            return self.segments, self.words
+        voiced = sorted(self.pitches)
+        labels = speaker_labels([self.segments[i] for i in voiced], [self.pitches[i] for i in voiced])
+        by_index = dict(zip(voiced, labels, strict=True))
+        return [replace(s, speaker=by_index.get(i)) for i, s in enumerate(self.segments)], self.words

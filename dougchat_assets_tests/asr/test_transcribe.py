@@ -258,3 +258,39 @@ def test_two_decode_workers_give_the_same_chunks_and_an_interrupt_leaves_only_fi
     resumed = transcribe_file(audio, config=config, work_dir=work, model=two)
     assert (resumed.chunks_resumed, resumed.chunks_decoded) == (1, 2)
     assert resumed.segment_rows() == one.segment_rows()
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 8, 9, 15, 16, 17, 59, 72, 76])
+def test_batches_come_in_pairs_of_near_equal_size_from_the_plan_alone(n):
+    """Two workers finish together: an even count (when there are two chunks to split),
+    sizes within one of each other, none over the batch size, chunks in order."""
+    from dougchat_assets.asr.chunks import Chunk, Piece
+    from dougchat_assets.asr.transcribe import _paired_batches
+
+    chunks = [Chunk(i, (Piece(i * 100, i * 100 + 50),), 0) for i in range(n)]
+    batches = _paired_batches(chunks, 8)
+    sizes = [len(b) for b in batches]
+    assert [c for b in batches for c in b] == chunks
+    assert max(sizes) <= 8 and max(sizes) - min(sizes) <= 1
+    assert len(batches) % 2 == 0 or n == 1
+    assert len(batches) == max(1, min(n, 2 * -(-n // 16)))  # no more batches than pairs of full ones need
+    assert _paired_batches(chunks, 8) == batches
+
+
+def test_a_free_worker_starts_the_next_batch_while_an_earlier_one_is_still_running():
+    """Results come back in order, but a worker that finishes early does not wait for the
+    oldest batch to be handed in before it starts another."""
+    import threading
+
+    from dougchat_assets.asr.transcribe import _in_order
+
+    third_started = threading.Event()
+
+    def work(item: int) -> int:
+        if item == 2:
+            third_started.set()
+        if item == 0 and not third_started.wait(timeout=20):
+            raise AssertionError("item 2 waited for item 0 to finish")
+        return item * 10
+
+    assert list(_in_order(list(range(6)), work, workers=2)) == [0, 10, 20, 30, 40, 50]
