@@ -25,6 +25,7 @@ from dougchat_assets.asr.audio_reader import SAMPLE_RATE, read_window
 _FRAME = int(0.04 * SAMPLE_RATE)
 _HOP = int(0.02 * SAMPLE_RATE)
 _FMIN, _FMAX = 60.0, 400.0
+MAX_SECONDS_PER_SEGMENT = 8.0  # of a segment's audio read for its pitch: bounded cost per segment
 
 
 class _Timed(Protocol):
@@ -82,25 +83,22 @@ def assign_speakers(
     audio_path: Path,
     segments: Sequence[_Timed],
     *,
-    min_semitones: float = 4.0,
-    min_gap_ratio: float = 2.5,
-    min_cluster_segments: int = 2,
-    min_cluster_share: float = 0.05,
-    max_seconds_per_segment: float = 8.0,
+    max_seconds_per_segment: float = MAX_SECONDS_PER_SEGMENT,
+    **thresholds: float,
 ) -> list[str | None]:
     """"S0"/"S1" per segment when two voices are clearly apart by pitch, else None for all.
 
     Reads each segment's audio (at most ``max_seconds_per_segment`` from its middle), so the
-    cost is bounded per segment whatever the VOD length.
+    cost is bounded per segment whatever the VOD length.  ``thresholds`` are
+    :func:`speaker_labels`' keyword arguments.
     """
     pitches = [pitch_of_span(audio_path, s.start_s, s.end_s, max_seconds_per_segment) for s in segments]
-    return speaker_labels(
-        segments, pitches, min_semitones=min_semitones, min_gap_ratio=min_gap_ratio,
-        min_cluster_segments=min_cluster_segments, min_cluster_share=min_cluster_share,
-    )
+    return speaker_labels(segments, pitches, **thresholds)
 
 
-def pitch_of_span(audio_path: Path, start_s: float, end_s: float, max_seconds: float = 8.0) -> float | None:
+def pitch_of_span(
+    audio_path: Path, start_s: float, end_s: float, max_seconds: float = MAX_SECONDS_PER_SEGMENT
+) -> float | None:
     """:func:`segment_pitch` of a span of the file, read from at most ``max_seconds`` around its middle.
 
     Separate from the labelling so a caller can measure each segment as soon as it exists
