@@ -23,13 +23,13 @@ from dougchat_assets.asr.segmenting import SegmentParams
 from dougchat_assets.asr.vad import VadParams
 
 # Bump when the chunk file layout or the decode/mapping logic changes meaning.
-CHUNK_FORMAT_VERSION = 4  # 2: chunks decoded in fixed batches (BatchedInferencePipeline); 3: second-look stretches packed;
-# 4: batches come in pairs of near-equal size
+CHUNK_FORMAT_VERSION = 5  # 2: chunks decoded in fixed batches (BatchedInferencePipeline); 3: second-look stretches packed;
+# 4: batches come in pairs of near-equal size; 5: batches taper to one chunk at the end
 
 
 # The decode parameters the manifest repeats by name (``decode_params`` is the one source).
 _MANIFEST_DECODE_KEYS = ("device", "compute_type", "beam_size", "temperature", "batch_size", "timestamps", "redo_gap_s",
-                         "redo_rounds", "redo_max_compression_ratio", "max_new_tokens", "vad", "chunks")
+                         "redo_rounds", "redo_max_compression_ratio", "loop_retry_ngram", "max_new_tokens", "vad", "chunks")
 
 
 class AsrConfig(BaseModel):
@@ -91,6 +91,9 @@ class AsrConfig(BaseModel):
     # 30-minute streams (seeds 100-102): a looping stream 90 s -> 67 s, WER 54.4 -> 47.2 %.
     max_new_tokens: int | None = Field(200, ge=16, le=440, description="token budget per chunk; None = Whisper's limit")
     redo_max_compression_ratio: float = Field(2.4, gt=0, description="a re-decode that compresses better is a loop: dropped")
+    loop_retry_ngram: int = Field(
+        4, ge=0, description="a chunk whose first pass loops is decoded again with repeats of this many tokens banned; 0 = off"
+    )
     vad: VadParams = VadParams()
     chunks: ChunkParams = ChunkParams()
     # Measured with tiny.en (see bench/asr.py --lexicon): on clean espeak speech a 5-term
@@ -129,6 +132,7 @@ class AsrConfig(BaseModel):
             "redo_gap_s": self.redo_gap_s,
             "redo_rounds": self.redo_rounds,
             "redo_max_compression_ratio": self.redo_max_compression_ratio,
+            "loop_retry_ngram": self.loop_retry_ngram,
             "max_new_tokens": self.max_new_tokens,
             "vad": self.vad.model_dump(mode="json"),
             "chunks": self.chunks.model_dump(mode="json"),

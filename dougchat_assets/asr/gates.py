@@ -161,6 +161,13 @@ def gate_segment(segment: GateInput, thresholds: GateThresholds | None = None) -
     return GateResult(flag, "; ".join(reasons))
 
 
+def repetition_loop(text: str, thresholds: GateThresholds | None = None) -> str | None:
+    """Why ``text`` reads as a decoding loop (a word or phrase back to back more often than
+    ``thresholds`` allow), or None.  The transcription asks it, with the default
+    thresholds, which chunks to decode again (see ``transcribe._retry_loops``)."""
+    return _repeated_run(_words(text), thresholds or GateThresholds())
+
+
 def _repeated_run(words: list[str], th: GateThresholds) -> str | None:
     """The first n-gram (n = 1..6) repeated back to back more than allowed, described."""
     for n in range(1, 7):

@@ -16,10 +16,9 @@ from __future__ import annotations
 import bisect
 import contextlib
 import functools
-import itertools
 import json
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
@@ -31,7 +30,7 @@ import numpy as np
 from dougchat_assets.asr.audio_reader import SAMPLE_RATE, probe_audio, read_window
 from dougchat_assets.asr.chunks import Chunk, plan_chunks, quiet_cut_finder
 from dougchat_assets.asr.config import CHUNK_FORMAT_VERSION, AsrConfig
-from dougchat_assets.asr.gates import LOW_CONFIDENCE, OK, GateInput, gate_segment
+from dougchat_assets.asr.gates import LOW_CONFIDENCE, OK, GateInput, gate_segment, repetition_loop
 from dougchat_assets.asr.model import AsrModelInfo, choose_device, decode_layout, load_whisper, resolve_model
 from dougchat_assets.asr.segmenting import RawSegment, RawWord, refine, text_compression_ratio, word_logprob
 from dougchat_assets.asr.speakers import pitch_of_span, speaker_labels
@@ -45,6 +44,7 @@ ChunkCallback = Callable[[Chunk, bool], None]
 
 _MAX_WORD_S = 1.2  # longer "words" in Whisper's alignment cover audio it did not transcribe
 _VOICED_FLAGS = (OK, LOW_CONFIDENCE)  # the segments whose pitch goes into the speaker split
+_TAPER_SHARE = 4  # a batch takes at most this share (1/n) of the chunks still to plan: two per CPU worker
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -151,7 +151,7 @@ def transcribe_file(
     if chunks:
         run_dir.mkdir(parents=True, exist_ok=True)
         _write_if_changed(run_dir / "params.json", json.dumps(params, indent=2, sort_keys=True) + "\n")
-    batches = _paired_batches(chunks, config.batch_size)
+    batches = _tapered_batches(chunks, config.batch_size)
     paths = [[run_dir / f"chunk_{chunk.index:05d}.json" for chunk in batch] for batch in batches]
     on_disk = [
         [_load_chunk(path, chunk, params_hash) for path, chunk in zip(batch_paths, batch, strict=True)]
@@ -202,9 +202,12 @@ def load_model(config: AsrConfig, info: AsrModelInfo | None = None):
 def _in_order(items: list[T], work: Callable[[T], R], workers: int) -> Iterator[R]:
     """``work(item)`` for every item, yielded in order, with up to ``workers`` running at once.
 
-    The caller writes each result while the next ones decode.  Closing the generator (the
-    caller stopped: an error, an interrupt) cancels what has not started and waits for what
-    has, so no decode outlives the run that asked for it.
+    Every item is queued at the start, so a worker that finishes while an earlier item is
+    still running takes the next one instead of waiting for the earlier one to be handed in
+    (the results are chunk documents, a few kB each).  The caller writes each result while
+    the next ones decode.  Closing the generator (the caller stopped: an error, an
+    interrupt) cancels what has not started and waits for what has, so no decode outlives
+    the run that asked for it.
     """
     if workers <= 1:
         for item in items:
@@ -212,15 +215,9 @@ def _in_order(items: list[T], work: Callable[[T], R], workers: int) -> Iterator[
         return
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="asr-decode")
     try:
-        pending = iter(items)
-        # One batch queued per worker beyond those running, so a worker that finishes before
-        # the oldest batch does starts the next one instead of waiting for its turn to hand in.
-        running = deque(pool.submit(work, item) for item in itertools.islice(pending, 2 * workers))
-        while running:
-            result = running.popleft().result()
-            for item in itertools.islice(pending, 1):
-                running.append(pool.submit(work, item))
-            yield result
+        futures = [pool.submit(work, item) for item in items]
+        for future in futures:
+            yield future.result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -273,24 +270,25 @@ def _with_silences(parts: list[np.ndarray], join_n: int) -> np.ndarray:
     return np.concatenate(joined)
 
 
-def _paired_batches(chunks: list[Chunk], size: int) -> list[list[Chunk]]:
-    """Consecutive chunks in an even number of batches of near-equal size, none over ``size``.
+def _tapered_batches(chunks: list[Chunk], size: int) -> list[list[Chunk]]:
+    """Consecutive chunks in batches of ``size`` that shrink towards the end, down to one chunk.
 
-    Two batches decode at once on CPU (``decode_workers``), and a batch's time grows with its
-    chunks; so with an odd count, or a short last batch, one worker sat idle while the other
-    finished (the 30-minute bench streams: 9 batches of 8, or 9 of 8 and one of 4; decode
-    workers busy 90-93 % of the decode).  The grouping follows from the plan alone, so a
-    resumed run batches exactly as an uninterrupted one did.
+    Each batch takes a quarter of the chunks still left, at most ``size`` and at least one
+    (guided self-scheduling), so the last few batches are small.  Two workers decode two
+    batches at once on CPU and a batch takes seconds per chunk, so with full batches to the
+    end one worker sat idle while the other finished the last one: 3-5 s of a 40-45 s decode
+    on the 30-minute bench streams.  With the tail in one- and two-chunk batches they finish
+    within about a chunk of each other.  On one CPU thread a small batch costs no more per
+    chunk than a full one (Whisper's batch decode runs to its longest chunk), so the taper
+    is free there; on a GPU the few small batches at the end are a small share of the
+    decode.  The grouping follows from the plan alone, so a resumed run batches exactly as
+    an uninterrupted one did.
     """
-    if not chunks:
-        return []
-    count = min(len(chunks), 2 * -(-len(chunks) // (2 * size)))
-    base, extra = divmod(len(chunks), count)
     batches, start = [], 0
-    for k in range(count):
-        end = start + base + (k < extra)
-        batches.append(chunks[start:end])
-        start = end
+    while start < len(chunks):
+        take = min(size, max(1, -(-(len(chunks) - start) // _TAPER_SHARE)))
+        batches.append(chunks[start : start + take])
+        start += take
     return batches
 
 
@@ -342,6 +340,8 @@ def _decode_batch(
                         word[0] += shift
                         word[1] += shift
                 found[k].extend(part)
+        if _round == 0 and config.loop_retry_ngram:
+            _retry_loops(model, audios, found, config, prompt)
         todo = [
             (k, lo, hi)
             for k in sorted({k for k, _lo, _hi in todo})
@@ -370,6 +370,32 @@ def _decode_batch(
         ]
         docs.append({"format": CHUNK_FORMAT_VERSION, "params_hash": params_hash, "chunk": chunk.to_dict(), "segments": segments})
     return docs
+
+
+def _retry_loops(model, audios: list[np.ndarray], found: list[list[dict]], config: AsrConfig, prompt: str | None) -> None:
+    """Decode again, with repeated token n-grams banned, each chunk whose first pass looped.
+
+    Beam search without the sequential decoder's temperature fallback has no way out of
+    a loop ("2-1-2-2-2-2..." after a countdown, a catchphrase thirty times): the segment
+    is flagged, and the words around it in the chunk are lost.  Banning repeats of
+    ``config.loop_retry_ngram`` tokens (CTranslate2's ``no_repeat_ngram_size``) stops the
+    loop; it would also block a sentence said twice, so it is used only for chunks that
+    looped, and its output replaces the first pass only when no segment of it loops.
+    Deterministic, so a resumed run repeats it exactly.
+    """
+    looping = [k for k, segments in enumerate(found) if any(_loops(seg, config) for seg in segments)]
+    if not looping:
+        return
+    retried = _decode_clips(model, [audios[k] for k in looping], config, prompt, no_repeat_ngram_size=config.loop_retry_ngram)
+    for k, segments in zip(looping, retried, strict=True):
+        if segments and not any(_loops(seg, config) for seg in segments):
+            found[k] = segments
+
+
+def _loops(segment: dict, config: AsrConfig) -> bool:
+    """A decoded segment that compresses too well or repeats a word or phrase back to back
+    (the default gate thresholds: the decode must not depend on settings outside the hash)."""
+    return segment["compression_ratio"] > config.redo_max_compression_ratio or repetition_loop(segment["text"]) is not None
 
 
 Stretch = tuple[int, int, int]  # (chunk in the batch, start sample, end sample) of a chunk's audio
@@ -443,7 +469,9 @@ def _skipped(segments: list[dict], n_samples: int, min_gap_s: float) -> list[tup
     return gaps
 
 
-def _decode_clips(model, audios: list[np.ndarray], config: AsrConfig, prompt: str | None) -> list[list[dict]]:
+def _decode_clips(
+    model, audios: list[np.ndarray], config: AsrConfig, prompt: str | None, *, no_repeat_ngram_size: int = 0
+) -> list[list[dict]]:
     """One batched Whisper call over several clips (each at most 30 s); times are clip-local.
 
     faster-whisper's ``BatchedInferencePipeline`` takes one array and clip times in it, so
@@ -473,6 +501,7 @@ def _decode_clips(model, audios: list[np.ndarray], config: AsrConfig, prompt: st
         clip_timestamps=clips,
         batch_size=len(audios),
         max_new_tokens=config.max_new_tokens,
+        no_repeat_ngram_size=no_repeat_ngram_size,
         initial_prompt=prompt if config.lexicon_mode == "initial_prompt" else None,
         hotwords=prompt if config.lexicon_mode == "hotwords" else None,
         log_progress=False,

@@ -195,6 +195,56 @@ def test_a_repetition_loop_from_the_decoder_is_flagged_not_kept_as_clean_text(fi
     assert not any("going to I am going" in s.text for s in again.segments if s.quality_flag == OK)
 
 
+def _whole_file_chunk(audio: Path):
+    from dougchat_assets.asr.audio_reader import probe_audio
+    from dougchat_assets.asr.chunks import Chunk, Piece
+
+    return Chunk(0, (Piece(0, probe_audio(audio).n_samples),), 0)
+
+
+def test_a_chunk_whose_first_pass_loops_is_decoded_again_and_only_looping_chunks_are(fixtures, whisper):
+    """A first pass that loops is replaced by the retry's real text; a chunk that did not loop
+    keeps its first pass untouched."""
+    import numpy as np
+
+    from dougchat_assets.asr.transcribe import _decode_clips, _retry_loops, chunk_audio
+
+    audio = fixtures / "speech.flac"
+    samples = chunk_audio(audio, _whole_file_chunk(audio))
+    config = AsrConfig()
+    looped = {"start": 0.0, "end": 5.0, "text": " we are going to" * 4, "avg_logprob": -0.2,
+              "no_speech_prob": 0.0, "compression_ratio": 1.5, "words": []}  # a phrase back to back, ratio under 2.4
+    fine = {**looped, "text": " a sentence said once"}
+    found = [[looped], [dict(fine)]]
+    _retry_loops(whisper, [samples, samples], found, config, None)
+    retried = " ".join(seg["text"] for seg in found[0])
+    assert "going to we are going" not in retried
+    assert word_error_rate([" ".join(u["text"] for u in json.loads((fixtures / "speech.json").read_text()))],
+                           [retried]).wer < 0.15
+    assert found[1] == [fine]
+    # what the retry returned is exactly a decode with repeated 4-grams banned
+    assert found[0] == _decode_clips(whisper, [samples], config, None, no_repeat_ngram_size=4)[0]
+    assert np.array_equal(samples, chunk_audio(audio, _whole_file_chunk(audio)))
+
+
+def test_a_countdown_that_loops_keeps_its_numbers_and_the_words_after_it(fixtures, whisper):
+    """countdown_loop.flac is one chunk of a generated stream on which tiny.en's batched beam
+    search loops ("...3-2-1-2-1-2-2-2-2-2..." to the token cap, the next sentence lost)."""
+    from dougchat_assets.asr.gates import repetition_loop
+    from dougchat_assets.asr.transcribe import _decode_batch
+
+    audio = fixtures / "countdown_loop.flac"
+    chunk = _whole_file_chunk(audio)
+    without = _decode_batch(whisper, audio, [chunk], AsrConfig(loop_retry_ngram=0), None, "test")[0]
+    if not any(repetition_loop(seg["text"]) for seg in without["segments"]):
+        pytest.skip("tiny.en does not loop on this clip with this CPU's int8 kernels")
+    doc = _decode_batch(whisper, audio, [chunk], AsrConfig(), None, "test")[0]
+    text = " ".join(seg["text"] for seg in doc["segments"])
+    assert not any(repetition_loop(seg["text"]) for seg in doc["segments"]), text
+    assert re.search(r"10\W+9\W+8\W+7\W+6\W+5\W+4\W+3\W+2\W+1\b", text), text
+    assert "54" in text.split("1,", 1)[-1]  # the sentence after the countdown ("the score is 54 to 5 right now")
+
+
 def test_stretches_without_words_are_found_for_a_second_decode():
     """Head, middle and tail gaps count; a word 'lasting' seconds covers only its first 1.2 s."""
     from dougchat_assets.asr.transcribe import _skipped
@@ -261,20 +311,24 @@ def test_two_decode_workers_give_the_same_chunks_and_an_interrupt_leaves_only_fi
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 7, 8, 9, 15, 16, 17, 59, 72, 76])
-def test_batches_come_in_pairs_of_near_equal_size_from_the_plan_alone(n):
-    """Two workers finish together: an even count (when there are two chunks to split),
-    sizes within one of each other, none over the batch size, chunks in order."""
+def test_batches_shrink_to_single_chunks_at_the_end_from_the_plan_alone(n):
+    """Two workers finish within about a chunk of each other: full batches while plenty is
+    left, then each batch a quarter of what remains, the last ones a single chunk; chunks
+    in order, and the same grouping every time (a resumed run must batch alike)."""
     from dougchat_assets.asr.chunks import Chunk, Piece
-    from dougchat_assets.asr.transcribe import _paired_batches
+    from dougchat_assets.asr.transcribe import _tapered_batches
 
     chunks = [Chunk(i, (Piece(i * 100, i * 100 + 50),), 0) for i in range(n)]
-    batches = _paired_batches(chunks, 8)
+    batches = _tapered_batches(chunks, 8)
     sizes = [len(b) for b in batches]
     assert [c for b in batches for c in b] == chunks
-    assert max(sizes) <= 8 and max(sizes) - min(sizes) <= 1
-    assert len(batches) % 2 == 0 or n == 1
-    assert len(batches) == max(1, min(n, 2 * -(-n // 16)))  # no more batches than pairs of full ones need
-    assert _paired_batches(chunks, 8) == batches
+    assert sizes == sorted(sizes, reverse=True) and max(sizes) <= 8 and sizes[-1] == 1
+    left = n
+    for size in sizes:
+        assert size == min(8, -(-left // 4))  # a quarter of what is left, rounded up
+        left -= size
+    assert sizes.count(8) == max(0, -(-(n - 28) // 8))  # full batches while more than 28 chunks are left
+    assert _tapered_batches(chunks, 8) == batches
 
 
 def test_a_free_worker_starts_the_next_batch_while_an_earlier_one_is_still_running():
