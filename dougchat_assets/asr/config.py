@@ -71,7 +71,14 @@ class AsrConfig(BaseModel):
     # ran alone after it): 1.07 x in one run, 1.12 x as the median of three alternating runs
     # (``--repeat 3``; the stage does 1.34 x the batched pipeline's CPU work: 80 encoder passes
     # of 20 s chunks and second looks against its ~45 of 30 s).  Three workers on the two
-    # threads instead: 1.065 x vs 1.079 x and 1.127 x vs 1.151 x in two paired runs, not kept.  Whisper without timestamp tokens skips more speech than the second look
+    # threads instead: 1.065 x vs 1.079 x and 1.127 x vs 1.151 x in two paired runs, not kept.
+    # Then batches that taper to single chunks at the end, all queued at the start (the pairs
+    # still left one worker idle for 3-5 s at the end), a faster VAD read, and the loop retry
+    # (``loop_retry_ngram``): held out 1.00 x as the median of three (126.5 s vs 127.0 s; the
+    # stage's CPU work 1.17 x the batched pipeline's), WER 22.6 % against plain's 22.9 % in
+    # that session; but 1.24 x (CPU 1.45 x) in one full run of the bench later that session.  Single-chunk batches cost no more per chunk than full ones on one thread
+    # (batch 8/4/2/1 on 40 chunks: within the VM's noise); smaller batches throughout: not
+    # faster in whole-stream runs.  Whisper without timestamp tokens skips more speech than the second look
     # recovers on some voices (seed 105: 38 % vs 31.5 %), so the accurate setting is the
     # default; ``timestamps=False, redo_rounds=2, chunks.max_s=30`` is the fast one.  Without
     # timestamps Whisper writes one segment per chunk; segments are split at pauses and
@@ -91,6 +98,11 @@ class AsrConfig(BaseModel):
     # 30-minute streams (seeds 100-102): a looping stream 90 s -> 67 s, WER 54.4 -> 47.2 %.
     max_new_tokens: int | None = Field(200, ge=16, le=440, description="token budget per chunk; None = Whisper's limit")
     redo_max_compression_ratio: float = Field(2.4, gt=0, description="a re-decode that compresses better is a loop: dropped")
+    # Beam search without temperature fallback cannot leave a loop ("3-2-1-2-1-2-2-2-2..." after
+    # a countdown): the chunk's other words are lost with it.  Decoding such a chunk again with
+    # repeated n-grams banned, seeds 100-102: WER 27.5 % -> 26.2 % (the looping stream 101:
+    # 47.0 -> 43.7 %), 3- and 4-grams alike (4 bans less of what is really said twice), and
+    # less CPU (a loop runs to max_new_tokens while its whole batch waits).
     loop_retry_ngram: int = Field(
         4, ge=0, description="a chunk whose first pass loops is decoded again with repeats of this many tokens banned; 0 = off"
     )
