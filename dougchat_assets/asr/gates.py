@@ -65,7 +65,7 @@ class GateThresholds(BaseModel):
     non_speech_logprob: float = Field(-1.0, description="... AND avg_logprob below this = non_speech")
     max_compression_ratio: float = Field(2.4, description="loops compress well: above this = hallucination")
     max_repeat_unigram: int = Field(4, ge=2, description="one word back to back more often = hallucination")
-    max_repeat_ngram: int = Field(2, ge=1, description="a 2-6 word phrase back to back more often")
+    max_repeat_ngram: int = Field(2, ge=1, description="a 2-12 word phrase back to back more often")
     min_repeat_chars: int = Field(12, ge=0, description="ignore repeated phrases shorter than this")
     min_speech_fraction: float = Field(
         0.3, ge=0, le=1, description="a stock phrase over less VAD speech than this = hallucination"
@@ -161,6 +161,11 @@ def gate_segment(segment: GateInput, thresholds: GateThresholds | None = None) -
     return GateResult(flag, "; ".join(reasons))
 
 
+# Whisper loops on whole sentences too ("thank you so much for watching, and" x 3 over a
+# pause, 7 words): phrases up to this many words count.
+_MAX_LOOP_WORDS = 12
+
+
 def repetition_loop(text: str, thresholds: GateThresholds | None = None) -> str | None:
     """Why ``text`` reads as a decoding loop (a word or phrase back to back more often than
     ``thresholds`` allow), or None.  The transcription asks it, with the default
@@ -169,8 +174,8 @@ def repetition_loop(text: str, thresholds: GateThresholds | None = None) -> str 
 
 
 def _repeated_run(words: list[str], th: GateThresholds) -> str | None:
-    """The first n-gram (n = 1..6) repeated back to back more than allowed, described."""
-    for n in range(1, 7):
+    """The first n-gram (n = 1.._MAX_LOOP_WORDS) repeated back to back more than allowed, described."""
+    for n in range(1, _MAX_LOOP_WORDS + 1):
         limit = th.max_repeat_unigram if n == 1 else th.max_repeat_ngram
         i = 0
         while i + n <= len(words):

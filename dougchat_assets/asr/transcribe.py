@@ -30,7 +30,7 @@ import numpy as np
 from dougchat_assets.asr.audio_reader import SAMPLE_RATE, probe_audio, read_window
 from dougchat_assets.asr.chunks import Chunk, plan_chunks, quiet_cut_finder
 from dougchat_assets.asr.config import CHUNK_FORMAT_VERSION, AsrConfig
-from dougchat_assets.asr.gates import LOW_CONFIDENCE, OK, GateInput, gate_segment, repetition_loop
+from dougchat_assets.asr.gates import LOW_CONFIDENCE, OK, GateInput, GateResult, gate_segment, repetition_loop
 from dougchat_assets.asr.model import AsrModelInfo, choose_device, decode_layout, load_whisper, resolve_model
 from dougchat_assets.asr.segmenting import RawSegment, RawWord, refine, text_compression_ratio, word_logprob
 from dougchat_assets.asr.speakers import pitch_of_span, speaker_labels
@@ -45,6 +45,8 @@ ChunkCallback = Callable[[Chunk, bool], None]
 _MAX_WORD_S = 1.2  # longer "words" in Whisper's alignment cover audio it did not transcribe
 _VOICED_FLAGS = (OK, LOW_CONFIDENCE)  # the segments whose pitch goes into the speaker split
 _TAPER_SHARE = 4  # a batch takes at most this share (1/n) of the chunks still to plan: two per CPU worker
+_WHISPER_WINDOW_S = 30  # what Whisper's encoder was trained on: the longest window it takes
+_FRAMES_PER_S = 100  # mel frames per second of audio
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -151,7 +153,7 @@ def transcribe_file(
     if chunks:
         run_dir.mkdir(parents=True, exist_ok=True)
         _write_if_changed(run_dir / "params.json", json.dumps(params, indent=2, sort_keys=True) + "\n")
-    batches = _tapered_batches(chunks, config.batch_size)
+    batches = _plan_batches(chunks, config.batch_size)
     paths = [[run_dir / f"chunk_{chunk.index:05d}.json" for chunk in batch] for batch in batches]
     on_disk = [
         [_load_chunk(path, chunk, params_hash) for path, chunk in zip(batch_paths, batch, strict=True)]
@@ -270,8 +272,20 @@ def _with_silences(parts: list[np.ndarray], join_n: int) -> np.ndarray:
     return np.concatenate(joined)
 
 
+def _plan_batches(chunks: list[Chunk], size: int) -> list[list[Chunk]]:
+    """The chunks in batches of similar length, longest first, tapering to single chunks.
+
+    A batch's encoder window is as long as its longest clip plus ``window_pad_s`` (see
+    :func:`_decode_clips`), so short chunks only save work when they are batched together.
+    Longest first also puts the cheapest chunks in the single-chunk batches at the end
+    (longest processing time first), where the two workers should finish together.  The
+    order follows from the plan alone (ties by index), so a resumed run batches alike.
+    """
+    return _tapered_batches(sorted(chunks, key=lambda chunk: (-chunk.n_samples, chunk.index)), size)
+
+
 def _tapered_batches(chunks: list[Chunk], size: int) -> list[list[Chunk]]:
-    """Consecutive chunks in batches of ``size`` that shrink towards the end, down to one chunk.
+    """The chunks, in the order given, in batches of ``size`` that shrink towards the end, down to one chunk.
 
     Each batch takes a quarter of the chunks still left, at most ``size`` and at least one
     (guided self-scheduling), so the last few batches are small.  Two workers decode two
@@ -334,7 +348,7 @@ def _decode_batch(
                 if _round:
                     # A second look at a stretch with no words is where Whisper loops ("see you in
                     # the next video" x 30 over music): such output is dropped, the first pass stands.
-                    part = [seg for seg in part if seg["compression_ratio"] <= config.redo_max_compression_ratio]
+                    part = [seg for seg in part if not _loops(seg, config)]
                 shift = lo / SAMPLE_RATE
                 for segment in part:
                     segment["start"] += shift
@@ -480,10 +494,9 @@ def _decode_clips(
     faster-whisper's ``BatchedInferencePipeline`` takes one array and clip times in it, so
     each clip is padded with silence to whole seconds and laid end to end: clip offsets are
     then exact integers, and a segment's ``seek`` (offset x 100 frames) names its clip.
-    Whisper pads every window to 30 s anyway, so the extra silence changes nothing it hears.
+    The encoder window is the longest clip plus ``config.window_pad_s`` of silence, at most
+    Whisper's 30 s (:func:`_cut_window_pipeline`).
     """
-    from faster_whisper import BatchedInferencePipeline
-
     seconds = [max(1, -(-a.size // SAMPLE_RATE)) for a in audios]
     joined = np.zeros(sum(seconds) * SAMPLE_RATE, dtype=np.float32)
     clips, offsets, position = [], [], 0
@@ -492,7 +505,8 @@ def _decode_clips(
         clips.append({"start": position, "end": position + n})
         offsets.append(position)
         position += n
-    segments, _info = BatchedInferencePipeline(model).transcribe(
+    window_s = min(_WHISPER_WINDOW_S, max(seconds) + config.window_pad_s)
+    segments, _info = _cut_window_pipeline()(model, frames=int(round(window_s * _FRAMES_PER_S))).transcribe(
         joined,
         language="en",
         task="transcribe",
@@ -534,6 +548,29 @@ def _decode_clips(
             }
         )
     return out
+
+
+@functools.cache
+def _cut_window_pipeline() -> type:
+    """faster-whisper's batched pipeline with the encoder window cut to ``frames`` mel frames
+    (a class made on first use: faster-whisper is heavy to import).
+
+    The pipeline pads every clip's features to Whisper's 30 s; CTranslate2's encoder takes
+    fewer frames, and the encoder pass, the decoder's cross-attention and the word alignment
+    all cost less with them.  ``frames`` must cover the longest clip of the call.
+    """
+    from faster_whisper import BatchedInferencePipeline
+
+    class CutWindowPipeline(BatchedInferencePipeline):
+        def __init__(self, model, *, frames: int) -> None:
+            super().__init__(model)
+            self.frames = frames
+
+        def forward(self, features, tokenizer, chunks_metadata, options):
+            cut = np.ascontiguousarray(features[..., : self.frames])
+            return super().forward(cut, tokenizer, chunks_metadata, options)
+
+    return CutWindowPipeline
 
 
 def _map(chunk: Chunk, t: float, limit: float, *, is_end: bool) -> float:
@@ -581,14 +618,29 @@ def _raw_segments(doc: dict) -> list[RawSegment]:
     ]
 
 
-class _RowBuilder:
-    """Segment and word rows from chunk documents, fed in chunk order as each one is saved.
+@dataclass
+class _MeasuredSegment:
+    """A refined segment with what its gate and the speaker split need, taken on arrival."""
 
-    The main thread only waits while the workers decode, so it builds each chunk's rows
-    (refinement, gates) and measures each voiced segment's pitch for the speaker split right
-    away; after the last chunk only the two-voice clustering is left.  Rows depend on the
-    documents alone (the previous segment's text carries over between chunks), so feeding
-    them one by one gives exactly what building them all at the end did.
+    raw: RawSegment
+    text: str
+    speech_fraction: float
+    compression_ratio: float
+    word_logprob: float | None
+    pitch: float | None = None
+    pitch_taken: bool = False
+
+
+class _RowBuilder:
+    """Segment and word rows from chunk documents, fed in any order as each one is saved.
+
+    The main thread only waits while the workers decode, so it refines each chunk's segments
+    and measures the pitch of each one the gates pass (reading the audio: the costly part)
+    as soon as the chunk arrives.  Batches come longest chunk first, so chunks arrive out of
+    order; the rows themselves are built in chunk order, once every earlier chunk is in,
+    because a segment's gate compares it with the one before it.  After the last chunk only
+    that and the two-voice clustering are left.  Rows depend on the documents alone, so
+    feeding them one by one, in any order, gives exactly what building them all at the end did.
     """
 
     def __init__(self, audio_path: Path, regions: list[SpeechRegion], config: AsrConfig, prompt: str | None):
@@ -597,44 +649,77 @@ class _RowBuilder:
         self.words: list[TranscriptWord] = []
         self.pitches: dict[int, float | None] = {}  # segment position -> pitch, voiced segments only
         self._previous_text: str | None = None
+        self._waiting: dict[int, list[_MeasuredSegment]] = {}  # chunk index -> its segments, not yet rows
+        self._next_chunk = 0
 
     def add(self, doc: dict) -> None:
-        chunk_index = doc["chunk"]["index"]
-        for n, raw in enumerate(refine(_raw_segments(doc), self.regions, self.config.segments)):
-            segment_id = f"{chunk_index:05d}-{n:03d}"
+        measured = []
+        for raw in refine(_raw_segments(doc), self.regions, self.config.segments):
             text = raw.text.strip()
-            fraction = round(speech_fraction(self.regions, raw.start_s, raw.end_s), 4)
-            ratio = round(text_compression_ratio(text), 4)
-            word_lp = word_logprob(raw.words)
-            gate = gate_segment(
-                GateInput(
-                    text=text,
-                    avg_logprob=raw.avg_logprob,
-                    no_speech_prob=raw.no_speech_prob,
-                    compression_ratio=ratio,
-                    word_logprob=word_lp,
-                    speech_fraction=fraction if raw.end_s > raw.start_s else None,
-                    previous_text=self._previous_text,
-                    prompt=self.prompt,
-                ),
-                self.config.gates,
-            )
-            self._previous_text = text
+            lp = word_logprob(raw.words)
+            measured.append(_MeasuredSegment(
+                raw=raw,
+                text=text,
+                speech_fraction=round(speech_fraction(self.regions, raw.start_s, raw.end_s), 4),
+                compression_ratio=round(text_compression_ratio(text), 4),
+                word_logprob=None if lp is None else round(lp, 4),
+            ))
+        if self.config.assign_speakers:
+            # The chunk's first segment meets its real predecessor only when rows are built;
+            # a predecessor can only add a reason to flag it, so measuring it now is never short.
+            previous = None
+            for segment in measured:
+                if self._gate(segment, previous).flag in _VOICED_FLAGS:
+                    self._take_pitch(segment)
+                previous = segment.text
+        self._waiting[doc["chunk"]["index"]] = measured
+        while self._next_chunk in self._waiting:
+            self._build(self._next_chunk, self._waiting.pop(self._next_chunk))
+            self._next_chunk += 1
+
+    def _take_pitch(self, segment: _MeasuredSegment) -> None:
+        segment.pitch = pitch_of_span(self.audio_path, segment.raw.start_s, segment.raw.end_s)
+        segment.pitch_taken = True
+
+    def _gate(self, segment: _MeasuredSegment, previous_text: str | None) -> GateResult:
+        raw = segment.raw
+        return gate_segment(
+            GateInput(
+                text=segment.text,
+                avg_logprob=raw.avg_logprob,
+                no_speech_prob=raw.no_speech_prob,
+                compression_ratio=segment.compression_ratio,
+                word_logprob=segment.word_logprob,
+                speech_fraction=segment.speech_fraction if raw.end_s > raw.start_s else None,
+                previous_text=previous_text,
+                prompt=self.prompt,
+            ),
+            self.config.gates,
+        )
+
+    def _build(self, chunk_index: int, measured: list[_MeasuredSegment]) -> None:
+        for n, segment in enumerate(measured):
+            raw = segment.raw
+            segment_id = f"{chunk_index:05d}-{n:03d}"
+            gate = self._gate(segment, self._previous_text)
+            self._previous_text = segment.text
             if self.config.assign_speakers and gate.flag in _VOICED_FLAGS:
-                self.pitches[len(self.segments)] = pitch_of_span(self.audio_path, raw.start_s, raw.end_s)
+                if not segment.pitch_taken:
+                    self._take_pitch(segment)
+                self.pitches[len(self.segments)] = segment.pitch
             self.segments.append(
                 TranscriptSegment(
                     segment_id=segment_id,
                     chunk_index=chunk_index,
                     start_s=raw.start_s,
                     end_s=raw.end_s,
-                    text=text,
+                    text=segment.text,
                     avg_logprob=raw.avg_logprob,
                     no_speech_prob=raw.no_speech_prob,
-                    compression_ratio=ratio,
+                    compression_ratio=segment.compression_ratio,
                     window_compression_ratio=raw.window_compression_ratio,
-                    word_logprob=None if word_lp is None else round(word_lp, 4),
-                    speech_fraction=fraction,
+                    word_logprob=segment.word_logprob,
+                    speech_fraction=segment.speech_fraction,
                     quality_flag=gate.flag,
                     quality_reason=gate.reason,
                     speaker=None,
@@ -646,6 +731,8 @@ class _RowBuilder:
     def finish(self) -> tuple[list[TranscriptSegment], list[TranscriptWord]]:
         """The rows, with speaker labels from the voiced segments only (music or noise would
         blur the two voices)."""
+        if self._waiting:
+            raise RuntimeError(f"chunks {sorted(self._waiting)} were added, but not chunk {self._next_chunk}")
         if not (self.config.assign_speakers and self.segments):
             return self.segments, self.words
         voiced = sorted(self.pitches)

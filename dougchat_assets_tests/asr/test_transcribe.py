@@ -78,29 +78,36 @@ class Interrupt(Exception):
 
 
 def crash_after_first(chunk, from_disk):
-    """``on_chunk`` that stops the run once chunk 0 is saved (a crash mid-run)."""
-    if chunk.index == 0:
-        raise Interrupt
+    """``on_chunk`` that stops the run once the first chunk is saved (a crash mid-run)."""
+    raise Interrupt
+
+
+def decode_order(result, config: AsrConfig) -> list[int]:
+    """The chunk indices in the order the run decodes (and saves) them: longest first."""
+    from dougchat_assets.asr.transcribe import _plan_batches
+
+    return [chunk.index for batch in _plan_batches(result.chunks, config.batch_size) for chunk in batch]
 
 
 def test_interrupted_run_resumes_from_finished_chunks_with_identical_rows(fixtures, whisper, tmp_path):
     audio = fixtures / "speech.flac"
     fresh = transcribe_file(audio, config=SMALL_CHUNKS, work_dir=tmp_path / "fresh", model=whisper)
     assert len(fresh.chunks) == 3 and fresh.chunks_decoded == 3
+    first, second, third = decode_order(fresh, SMALL_CHUNKS)
 
     work = tmp_path / "resumed"
     with pytest.raises(Interrupt):
         transcribe_file(audio, config=SMALL_CHUNKS, work_dir=work, model=whisper, on_chunk=crash_after_first)
     run_dir = work / fresh.params_hash
-    assert sorted(p.name for p in work_files(work)) == ["chunk_00000.json", "params.json"]
-    finished = run_dir / "chunk_00000.json"
+    assert sorted(p.name for p in work_files(work)) == [f"chunk_{first:05d}.json", "params.json"]
+    finished = run_dir / f"chunk_{first:05d}.json"
     stamp = finished.stat().st_mtime_ns
 
     seen = []
     resumed = transcribe_file(
         audio, config=SMALL_CHUNKS, work_dir=work, model=whisper, on_chunk=lambda c, d: seen.append((c.index, d))
     )
-    assert seen == [(0, True), (1, False), (2, False)]
+    assert seen == [(first, True), (second, False), (third, False)]
     assert (resumed.chunks_resumed, resumed.chunks_decoded) == (1, 2)
     assert finished.stat().st_mtime_ns == stamp  # the finished chunk was not recomputed
     assert resumed.segment_rows() == fresh.segment_rows()
@@ -145,14 +152,15 @@ def test_reference_from_script_picks_overlapping_utterances(speech_script):
 
 
 def test_crash_inside_a_batch_resumes_by_redoing_that_batch_only(fixtures, whisper, tmp_path):
-    """Chunks are decoded in fixed batches (by index); a resumed run batches them the same way."""
+    """Chunks are decoded in fixed batches (longest first); a resumed run batches them the same way."""
     audio = fixtures / "speech.flac"
-    config = SMALL_CHUNKS.model_copy(update={"batch_size": 2})  # batches {0, 1} and {2}
+    config = SMALL_CHUNKS.model_copy(update={"batch_size": 2})  # batches of two chunks and of one
     fresh = transcribe_file(audio, config=config, work_dir=tmp_path / "fresh", model=whisper)
     assert len(fresh.chunks) == 3
+    second_saved = decode_order(fresh, config)[1]
 
     def crash_after_second(chunk, from_disk):
-        if chunk.index == 1:
+        if chunk.index == second_saved:
             raise Interrupt
 
     work = tmp_path / "resumed"
@@ -229,20 +237,27 @@ def test_a_chunk_whose_first_pass_loops_is_decoded_again_and_only_looping_chunks
 
 def test_a_countdown_that_loops_keeps_its_numbers_and_the_words_after_it(fixtures, whisper):
     """countdown_loop.flac is one chunk of a generated stream on which tiny.en's batched beam
-    search loops ("...3-2-1-2-1-2-2-2-2-2..." to the token cap, the next sentence lost)."""
+    search loops ("...3-2-1-2-1-2-2-2-2-2..." to the token cap, the next sentence lost), in
+    the full 30 s window it was cut with and in the default shorter one alike.  The retry
+    stops the loop in both; in the 30 s window it also keeps the sentence after the
+    countdown, while in the default window tiny.en ends that sentence after two words
+    (" 4, the"): the retry cannot bring back what the decoder does not write."""
     from dougchat_assets.asr.gates import repetition_loop
     from dougchat_assets.asr.transcribe import _decode_batch
 
     audio = fixtures / "countdown_loop.flac"
     chunk = _whole_file_chunk(audio)
-    without = _decode_batch(whisper, audio, [chunk], AsrConfig(loop_retry_ngram=0), None, "test")[0]
-    if not any(repetition_loop(seg["text"]) for seg in without["segments"]):
-        pytest.skip("tiny.en does not loop on this clip with this CPU's int8 kernels")
-    doc = _decode_batch(whisper, audio, [chunk], AsrConfig(), None, "test")[0]
-    text = " ".join(seg["text"] for seg in doc["segments"])
-    assert not any(repetition_loop(seg["text"]) for seg in doc["segments"]), text
-    assert re.search(r"10\W+9\W+8\W+7\W+6\W+5\W+4\W+3\W+2\W+1\b", text), text
-    assert "54" in text.split("1,", 1)[-1]  # the sentence after the countdown ("the score is 54 to 5 right now")
+    for window_pad_s in (30.0, AsrConfig().window_pad_s):
+        config = AsrConfig(window_pad_s=window_pad_s)
+        without = _decode_batch(whisper, audio, [chunk], config.model_copy(update={"loop_retry_ngram": 0}), None, "test")[0]
+        if not any(repetition_loop(seg["text"]) for seg in without["segments"]):
+            pytest.skip("tiny.en does not loop on this clip with this CPU's int8 kernels")
+        doc = _decode_batch(whisper, audio, [chunk], config, None, "test")[0]
+        text = " ".join(seg["text"] for seg in doc["segments"])
+        assert not any(repetition_loop(seg["text"]) for seg in doc["segments"]), text
+        assert re.search(r"10\W+9\W+8\W+7\W+6\W+5\W+4\W+3\W+2\W+1\b", text), text
+        if window_pad_s == 30.0:
+            assert "54" in text.split("1,", 1)[-1]  # the sentence after the countdown ("the score is 54 to 5 right now")
 
 
 def test_stretches_without_words_are_found_for_a_second_decode():
@@ -281,7 +296,7 @@ def test_second_look_stretches_are_packed_into_clips_and_split_back():
 
 def test_two_decode_workers_give_the_same_chunks_and_an_interrupt_leaves_only_finished_ones(fixtures, whisper, tmp_path):
     """Two batches decode at once on CPU (``decode_workers``): same output bit for bit as one
-    worker, written in order, and an interrupt stops the run with no stray chunk files."""
+    worker, written in the plan's order, and an interrupt stops the run with no stray chunk files."""
     from dougchat_assets.asr.transcribe import load_model
 
     audio = fixtures / "speech.flac"
@@ -289,11 +304,12 @@ def test_two_decode_workers_give_the_same_chunks_and_an_interrupt_leaves_only_fi
     two = load_model(config)
     assert two.model.num_workers == 2
     one = transcribe_file(audio, config=config, work_dir=tmp_path / "one", model=whisper)
+    order = decode_order(one, config)
     seen = []
     both = transcribe_file(
         audio, config=config, work_dir=tmp_path / "two", model=two, on_chunk=lambda c, d: seen.append((c.index, d))
     )
-    assert seen == [(0, False), (1, False), (2, False)]
+    assert seen == [(index, False) for index in order]
     assert both.segment_rows() == one.segment_rows() and both.word_rows() == one.word_rows()
     names = [p.name for p in work_files(tmp_path / "one")]
     assert names == [p.name for p in work_files(tmp_path / "two")]
@@ -304,7 +320,7 @@ def test_two_decode_workers_give_the_same_chunks_and_an_interrupt_leaves_only_fi
     work = tmp_path / "interrupted"
     with pytest.raises(Interrupt):
         transcribe_file(audio, config=config, work_dir=work, model=two, on_chunk=crash_after_first)
-    assert [p.name for p in work_files(work)] == ["chunk_00000.json", "params.json"]
+    assert [p.name for p in work_files(work)] == [f"chunk_{order[0]:05d}.json", "params.json"]
     resumed = transcribe_file(audio, config=config, work_dir=work, model=two)
     assert (resumed.chunks_resumed, resumed.chunks_decoded) == (1, 2)
     assert resumed.segment_rows() == one.segment_rows()
@@ -329,6 +345,78 @@ def test_batches_shrink_to_single_chunks_at_the_end_from_the_plan_alone(n):
         left -= size
     assert sizes.count(8) == max(0, -(-(n - 28) // 8))  # full batches while more than 28 chunks are left
     assert _tapered_batches(chunks, 8) == batches
+
+
+def test_chunks_are_batched_longest_first_with_ties_by_index():
+    """Short chunks share short encoder windows only if they share batches; the order is the
+    plan's alone (a resumed run must batch alike), and every chunk is in exactly one batch."""
+    from dougchat_assets.asr.chunks import Chunk, Piece
+    from dougchat_assets.asr.transcribe import _plan_batches
+
+    lengths = [5, 19, 12, 19, 3, 15, 8, 20, 11, 19, 6, 14]
+    chunks = [Chunk(i, (Piece(i * 400_000, i * 400_000 + n * 16_000),), 0) for i, n in enumerate(lengths)]
+    batches = _plan_batches(chunks, 4)
+    order = [chunk.index for batch in batches for chunk in batch]
+    assert order == [7, 1, 3, 9, 5, 11, 2, 8, 6, 10, 0, 4]
+    assert [len(b) for b in batches] == [3, 3, 2, 1, 1, 1, 1]
+    assert _plan_batches(list(reversed(chunks)), 4) == batches
+
+
+class _EncoderInputs:
+    """Stands in front of a CTranslate2 Whisper model and notes the shape of what it encodes."""
+
+    def __init__(self, inner):
+        self._inner, self.shapes = inner, []
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+    def encode(self, features, *args, **kwargs):
+        self.shapes.append(tuple(features.shape))
+        return self._inner.encode(features, *args, **kwargs)
+
+
+def test_the_encoder_window_ends_window_pad_s_after_the_longest_clip(fixtures, speech_script, whisper):
+    """14.5 s of speech (15 s whole) and 10 s of pad: a 25 s window (2500 mel frames), not Whisper's 3000,
+    and the same sentences come out; a pad that would pass 30 s stops at 30 s."""
+    import copy
+
+    from dougchat_assets.asr.transcribe import _decode_clips, chunk_audio
+
+    audio = fixtures / "speech.flac"
+    samples = chunk_audio(audio, _whole_file_chunk(audio))
+    assert 14 * 16_000 < samples.size <= 15 * 16_000
+    watched = copy.copy(whisper)
+    watched.model = _EncoderInputs(whisper.model)
+    reference = " ".join(u["text"] for u in speech_script)
+    for pad, frames in ((10.0, 2500), (30.0, 3000)):
+        segments = _decode_clips(watched, [samples, samples[: 5 * 16_000]], AsrConfig(window_pad_s=pad), None)
+        assert watched.model.shapes.pop() == (2, 80, frames)
+        assert word_error_rate([reference], [" ".join(seg["text"] for seg in segments[0])]).wer < 0.15
+
+
+def test_rows_are_the_same_whatever_order_the_chunks_arrive_in(fixtures, whisper, tmp_path):
+    """Chunks arrive longest first; rows are built in chunk order (a gate compares each
+    segment with the one before it), so feeding the documents reversed changes nothing."""
+    from dougchat_assets.asr.transcribe import _RowBuilder
+
+    audio = fixtures / "two_voices.flac"
+    config = SMALL_CHUNKS
+    result = transcribe_file(audio, config=config, work_dir=tmp_path, model=whisper)
+    assert len(result.chunks) >= 2
+    docs = [json.loads(p.read_text()) for p in sorted((tmp_path / result.params_hash).glob("chunk_*.json"))]
+    built = []
+    for ordered in (docs, docs[::-1]):
+        rows = _RowBuilder(audio, result.regions, config, None)
+        for doc in ordered:
+            rows.add(doc)
+        built.append(rows.finish())
+    assert built[0] == built[1] == (result.segments, result.words)
+    assert len({s.speaker for s in result.segments if s.speaker}) == 2
+    incomplete = _RowBuilder(audio, result.regions, config, None)
+    incomplete.add(docs[-1])
+    with pytest.raises(RuntimeError, match="not chunk 0"):
+        incomplete.finish()
 
 
 def test_a_free_worker_starts_the_next_batch_while_an_earlier_one_is_still_running():
