@@ -58,7 +58,7 @@ class AsrConfig(BaseModel):
     # 10 s, paired against full windows in one run, two alternating reps per stream: wall
     # 0.89 x, CPU 0.88 x, errors 2549 vs 2578.
     window_pad_s: float = Field(
-        10.0, ge=0, le=30, description="encoder window = the batch's longest clip + this much silence, at most 30 s"
+        15.0, ge=0, le=30, description="encoder window = the batch's longest clip + this much silence, at most 30 s"
     )
     # Not part of the hash: a batch decodes to the same output whichever worker runs it and
     # however many threads that worker has (checked by a test on real audio).

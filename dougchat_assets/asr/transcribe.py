@@ -656,13 +656,12 @@ class _RowBuilder:
         measured = []
         for raw in refine(_raw_segments(doc), self.regions, self.config.segments):
             text = raw.text.strip()
-            lp = word_logprob(raw.words)
             measured.append(_MeasuredSegment(
                 raw=raw,
                 text=text,
                 speech_fraction=round(speech_fraction(self.regions, raw.start_s, raw.end_s), 4),
                 compression_ratio=round(text_compression_ratio(text), 4),
-                word_logprob=None if lp is None else round(lp, 4),
+                word_logprob=word_logprob(raw.words),
             ))
         if self.config.assign_speakers:
             # The chunk's first segment meets its real predecessor only when rows are built;
@@ -718,7 +717,7 @@ class _RowBuilder:
                     no_speech_prob=raw.no_speech_prob,
                     compression_ratio=segment.compression_ratio,
                     window_compression_ratio=raw.window_compression_ratio,
-                    word_logprob=segment.word_logprob,
+                    word_logprob=None if segment.word_logprob is None else round(segment.word_logprob, 4),
                     speech_fraction=segment.speech_fraction,
                     quality_flag=gate.flag,
                     quality_reason=gate.reason,

@@ -8,6 +8,7 @@ from dougchat_assets.asr.gates import (
     GateInput,
     GateThresholds,
     gate_segment,
+    repetition_loop,
 )
 
 
@@ -55,6 +56,19 @@ def test_repeated_words_and_phrases_are_hallucinations():
     assert phrase.flag == HALLUCINATION and "repeated 3 times" in phrase.reason
     # a streamer's "no no no" is speech, not a loop
     assert gate_segment(seg("No, no, no, that is not how you do it.")).flag == OK
+
+
+def test_a_whole_sentence_three_times_in_a_row_is_a_loop_but_twice_is_not():
+    """Whisper's second look over a pause wrote this (7 words, compression ratio 2.25, under
+    the 2.4 limit); 12 words is the longest phrase counted."""
+    looped = "Thank you so much for watching, and thank you so much for watching, and thank you so much for watching, and"
+    assert "repeated 3 times" in repetition_loop(looped)
+    assert gate_segment(seg(looped, compression_ratio=2.25)).flag == HALLUCINATION
+    assert repetition_loop("Thank you so much for watching, and thank you so much for watching, and goodbye") is None
+    twelve = "we are going to get the gold medal in this run today, "
+    assert repetition_loop(twelve * 3) is not None
+    thirteen = "we are going to get the gold medal in this run today folks, "
+    assert repetition_loop(thirteen * 3) is None
 
 
 def test_stock_phrase_over_little_speech_is_a_hallucination():

@@ -238,16 +238,16 @@ def test_a_chunk_whose_first_pass_loops_is_decoded_again_and_only_looping_chunks
 def test_a_countdown_that_loops_keeps_its_numbers_and_the_words_after_it(fixtures, whisper):
     """countdown_loop.flac is one chunk of a generated stream on which tiny.en's batched beam
     search loops ("...3-2-1-2-1-2-2-2-2-2..." to the token cap, the next sentence lost), in
-    the full 30 s window it was cut with and in the default shorter one alike.  The retry
+    the full 30 s window it was cut with and in one cut 10 s after the clip alike.  The retry
     stops the loop in both; in the 30 s window it also keeps the sentence after the
-    countdown, while in the default window tiny.en ends that sentence after two words
+    countdown, while in the cut one tiny.en ends that sentence after two words
     (" 4, the"): the retry cannot bring back what the decoder does not write."""
     from dougchat_assets.asr.gates import repetition_loop
     from dougchat_assets.asr.transcribe import _decode_batch
 
     audio = fixtures / "countdown_loop.flac"
     chunk = _whole_file_chunk(audio)
-    for window_pad_s in (30.0, AsrConfig().window_pad_s):
+    for window_pad_s in (30.0, 10.0):
         config = AsrConfig(window_pad_s=window_pad_s)
         without = _decode_batch(whisper, audio, [chunk], config.model_copy(update={"loop_retry_ngram": 0}), None, "test")[0]
         if not any(repetition_loop(seg["text"]) for seg in without["segments"]):
