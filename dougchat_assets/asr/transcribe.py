@@ -567,8 +567,8 @@ def _cut_window_pipeline() -> type:
             self.frames = frames
 
         def forward(self, features, tokenizer, chunks_metadata, options):
-            cut = np.ascontiguousarray(features[..., : self.frames])
-            return super().forward(cut, tokenizer, chunks_metadata, options)
+            # a view: faster-whisper makes it contiguous once, as it hands it to CTranslate2
+            return super().forward(features[..., : self.frames], tokenizer, chunks_metadata, options)
 
     return CutWindowPipeline
 
