@@ -23,9 +23,10 @@ from dougchat_assets.asr.segmenting import SegmentParams
 from dougchat_assets.asr.vad import VadParams
 
 # Bump when the chunk file layout or the decode/mapping logic changes meaning.
-CHUNK_FORMAT_VERSION = 7  # 2: chunks decoded in fixed batches (BatchedInferencePipeline); 3: second-look stretches packed;
+CHUNK_FORMAT_VERSION = 8  # 2: chunks decoded in fixed batches (BatchedInferencePipeline); 3: second-look stretches packed;
 # 4: batches come in pairs of near-equal size; 5: batches taper to one chunk at the end; 6: chunks batched longest
-# first, the encoder window cut to the batch's longest clip plus window_pad_s; 7: the window after a clip is silence
+# first, the encoder window cut to the batch's longest clip plus window_pad_s; 7: the window after a clip is silence;
+# 8: a loop across a chunk's or a stretch's segments counts as a loop
 
 
 # The decode parameters the manifest repeats by name (``decode_params`` is the one source).

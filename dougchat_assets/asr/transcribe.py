@@ -350,6 +350,8 @@ def _decode_batch(
                     # A second look at a stretch with no words is where Whisper loops ("see you in
                     # the next video" x 30 over music): such output is dropped, the first pass stands.
                     part = [seg for seg in part if not _loops(seg, config)]
+                    if _any_loops(part, config):  # one repeat per segment: the loop only shows across them
+                        part = []
                 shift = lo / SAMPLE_RATE
                 for segment in part:
                     segment["start"] += shift
@@ -401,12 +403,12 @@ def _retry_loops(model, audios: list[np.ndarray], found: list[list[dict]], confi
     looped, and its output replaces the first pass only when no segment of it loops.
     Deterministic, so a resumed run repeats it exactly.
     """
-    looping = [k for k, segments in enumerate(found) if any(_loops(seg, config) for seg in segments)]
+    looping = [k for k, segments in enumerate(found) if _any_loops(segments, config)]
     if not looping:
         return
     retried = _decode_clips(model, [audios[k] for k in looping], config, prompt, no_repeat_ngram_size=config.loop_retry_ngram)
     for k, segments in zip(looping, retried, strict=True):
-        if segments and not any(_loops(seg, config) for seg in segments):
+        if segments and not _any_loops(segments, config):
             found[k] = segments
 
 
@@ -414,6 +416,15 @@ def _loops(segment: dict, config: AsrConfig) -> bool:
     """A decoded segment that compresses too well or repeats a word or phrase back to back
     (the default gate thresholds: the decode must not depend on settings outside the hash)."""
     return segment["compression_ratio"] > config.redo_max_compression_ratio or repetition_loop(segment["text"]) is not None
+
+
+def _any_loops(segments: list[dict], config: AsrConfig) -> bool:
+    """Some segment loops, or their text does as a whole: with timestamps Whisper often writes
+    each repeat of a looping sentence as a segment of its own ("I'm getting tea after this
+    round." x 4, each one a segment, none of them looping alone)."""
+    return any(_loops(seg, config) for seg in segments) or (
+        len(segments) > 1 and repetition_loop(" ".join(seg["text"] for seg in segments)) is not None
+    )
 
 
 Stretch = tuple[int, int, int]  # (chunk in the batch, start sample, end sample) of a chunk's audio
@@ -677,7 +688,9 @@ class _RowBuilder:
 
     def add(self, doc: dict) -> None:
         measured = []
-        for raw in refine(_raw_segments(doc), self.regions, self.config.segments):
+        # by time: a first-pass segment that spanned a stretch it skipped is split at that pause
+        # by ``refine``, and the second look's segments for the stretch belong between its parts
+        for raw in sorted(refine(_raw_segments(doc), self.regions, self.config.segments), key=lambda r: (r.start_s, r.end_s)):
             text = raw.text.strip()
             measured.append(_MeasuredSegment(
                 raw=raw,
