@@ -458,3 +458,41 @@ def test_a_free_worker_starts_the_next_batch_while_an_earlier_one_is_still_runni
         return item * 10
 
     assert list(_in_order(list(range(6)), work, workers=2)) == [0, 10, 20, 30, 40, 50]
+
+
+def test_a_sentence_looping_once_per_segment_is_a_loop():
+    """With timestamps Whisper writes each repeat of a looping sentence as a segment of its own;
+    none loops alone, together they do.  A sentence said twice is speech."""
+    from dougchat_assets.asr.transcribe import _any_loops
+
+    repeat = {"start": 0.0, "end": 1.0, "text": " I'm getting tea after this round.", "avg_logprob": -0.2,
+              "no_speech_prob": 0.0, "compression_ratio": 1.2, "words": []}
+    config = AsrConfig()
+    assert _any_loops([dict(repeat) for _ in range(4)], config)
+    assert not _any_loops([dict(repeat), dict(repeat)], config)
+    assert not _any_loops([dict(repeat)], config)
+    different = [repeat, {**repeat, "text": " Before we can buy it."}, {**repeat, "text": " Level 300 is where it gets interesting."}]
+    assert not _any_loops(different, config)
+
+
+def test_a_chunks_rows_are_in_time_order_when_a_second_look_fills_a_skipped_pause():
+    """The first pass wrote one segment over 0-9 s but skipped the speech at 2-5 s, which the
+    second look found; the first segment is split at the pause, and the found words go between
+    its parts, in rows and in segment ids."""
+    from dougchat_assets.asr.transcribe import _RowBuilder
+    from dougchat_assets.asr.vad import SpeechRegion
+
+    def segment(words: list[tuple[float, float, str]]) -> dict:
+        return {"start_s": words[0][0], "end_s": words[-1][1], "text": "".join(w for _s, _e, w in words),
+                "avg_logprob": -0.3, "no_speech_prob": 0.01, "compression_ratio": 1.3,
+                "words": [[s, e, w, 0.9] for s, e, w in words]}
+
+    first = segment([(0.0, 0.4, " One"), (0.4, 0.7, " more"), (0.7, 1.2, " time,"),
+                     (6.0, 6.4, " we"), (6.4, 6.9, " should"), (6.9, 7.4, " rush"), (7.4, 8.0, " that"), (8.0, 9.0, " game.")])
+    second = segment([(2.0, 2.5, " Chat,"), (2.6, 2.9, " do"), (2.9, 3.2, " you"), (3.2, 3.6, " want"), (3.6, 4.0, " this?")])
+    rows = _RowBuilder(Path("not-read.flac"), [SpeechRegion(0.0, 9.0, 0.0, 9.0)], AsrConfig(assign_speakers=False), None)
+    rows.add({"chunk": {"index": 0}, "segments": [first, second]})
+    segments, words = rows.finish()
+    assert [s.text for s in segments] == ["One more time,", "Chat, do you want this?", "we should rush that game."]
+    assert [s.segment_id for s in segments] == ["00000-000", "00000-001", "00000-002"]
+    assert [w.start_s for w in words] == sorted(w.start_s for w in words)
