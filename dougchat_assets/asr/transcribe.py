@@ -400,7 +400,7 @@ def _retry_loops(model, audios: list[np.ndarray], found: list[list[dict]], confi
     is flagged, and the words around it in the chunk are lost.  Banning repeats of
     ``config.loop_retry_ngram`` tokens (CTranslate2's ``no_repeat_ngram_size``) stops the
     loop; it would also block a sentence said twice, so it is used only for chunks that
-    looped, and its output replaces the first pass only when no segment of it loops.
+    looped (:func:`_any_loops`), and its output replaces the first pass only when it does not loop.
     Deterministic, so a resumed run repeats it exactly.
     """
     looping = [k for k, segments in enumerate(found) if _any_loops(segments, config)]
