@@ -23,15 +23,16 @@ from dougchat_assets.asr.segmenting import SegmentParams
 from dougchat_assets.asr.vad import VadParams
 
 # Bump when the chunk file layout or the decode/mapping logic changes meaning.
-CHUNK_FORMAT_VERSION = 8  # 2: chunks decoded in fixed batches (BatchedInferencePipeline); 3: second-look stretches packed;
+CHUNK_FORMAT_VERSION = 9  # 2: chunks decoded in fixed batches (BatchedInferencePipeline); 3: second-look stretches packed;
 # 4: batches come in pairs of near-equal size; 5: batches taper to one chunk at the end; 6: chunks batched longest
 # first, the encoder window cut to the batch's longest clip plus window_pad_s; 7: the window after a clip is silence;
-# 8: a loop across a chunk's or a stretch's segments counts as a loop
+# 8: a loop across a chunk's or a stretch's segments counts as a loop; 9: a chunk that skipped speech is decoded
+# again whole in the other timestamp mode
 
 
 # The decode parameters the manifest repeats by name (``decode_params`` is the one source).
 _MANIFEST_DECODE_KEYS = ("device", "compute_type", "beam_size", "temperature", "batch_size", "window_pad_s", "timestamps",
-                         "redo_gap_s", "redo_rounds", "redo_max_compression_ratio", "loop_retry_ngram", "max_new_tokens", "vad", "chunks")
+                         "other_mode_look", "redo_gap_s", "redo_rounds", "redo_max_compression_ratio", "loop_retry_ngram", "max_new_tokens", "vad", "chunks")
 
 
 class AsrConfig(BaseModel):
@@ -109,8 +110,8 @@ class AsrConfig(BaseModel):
     # batches cost no more per chunk than full ones on one thread
     # (batch 8/4/2/1 on 40 chunks: within the VM's noise); smaller batches throughout: not
     # faster in whole-stream runs.  Whisper without timestamp tokens skips more speech than the second look
-    # recovers on some voices (seed 105: 38 % vs 31.5 %), so the accurate setting is the
-    # default; ``timestamps=False, redo_rounds=2, chunks.max_s=30`` is the fast one.  Without
+    # recovers on some voices (seed 105: 38 % vs 31.5 %), so the accurate setting was the
+    # default; ``timestamps=False, redo_rounds=2, chunks.max_s=30`` the fast one.  Without
     # timestamps Whisper writes one segment per chunk; segments are split at pauses and
     # sentence ends by their word times afterwards.
     # Tried and not kept (same bench, same 2 threads; encoder passes are half the stage's time):
@@ -120,7 +121,23 @@ class AsrConfig(BaseModel):
     #   - decoding a chunk again in two halves when its words per second of speech fall under half
     #     its batch's median (Whisper read one sentence and stopped): no WER change at 20 s chunks;
     #   - beam 1 / 2 instead of 5 (seeds 100-102): WER 26.8 % -> 30.9 % / 28.7 %, wall -16 % / -18 %.
-    timestamps: bool = Field(True, description="let Whisper predict timestamp tokens (segments within a chunk)")
+    # Then (2026-12-01, with the silence padding) a chunk whose first pass skipped a stretch
+    # decoded again whole in the other timestamp mode (``other_mode_look``), and no timestamp
+    # tokens in the first pass.  Decoded both ways without a second look, every chunk of seeds
+    # 100-102 / 107-109: 2767 / 1865 errors with timestamps, 2723 / 1810 without, 2493 / 1609
+    # taking the other mode's decode where it skips at least 1 s less.  The two modes fail on
+    # different chunks (one stops after a sentence where the other reads through), and a
+    # stretch decoded alone loses the words at its edges.  The stage (second look included),
+    # WER on 100-102 / 107-109 / the 2-hour tuning stream 110 (plain faster-whisper 26.4 % /
+    # 17.1 % / 45.3 %):
+    #   timestamps, no other-mode look (before)            25.1 % / 15.6 % / 40.4 %
+    #   timestamps + other-mode look                        25.1 %
+    #   no timestamps + other-mode look (the defaults)      24.4 % / 14.9 % / 39.0 %
+    #   the same with redo_rounds=2                         24.4 %
+    # Held out (bench/asr.py --repeat 2): 22.2 % -> 20.8 % against plain's 22.2 %, wall 0.90 x ->
+    # 1.06 x the batched pipeline's (about one chunk in nine is decoded again whole).
+    timestamps: bool = Field(False, description="let Whisper predict timestamp tokens (segments within a chunk)")
+    other_mode_look: bool = Field(True, description="a chunk that skipped speech is decoded again whole in the other timestamp mode")
     redo_gap_s: float = Field(2.0, gt=0, description="decode again a stretch of a chunk this long with no words")
     redo_rounds: int = Field(1, ge=0, description="how often skipped stretches are decoded again")
     # A loop runs to Whisper's 448-token limit, and in a batch every chunk waits for it; a
@@ -172,6 +189,7 @@ class AsrConfig(BaseModel):
             "batch_size": self.batch_size,
             "window_pad_s": self.window_pad_s,
             "timestamps": self.timestamps,
+            "other_mode_look": self.other_mode_look,
             "redo_gap_s": self.redo_gap_s,
             "redo_rounds": self.redo_rounds,
             "redo_max_compression_ratio": self.redo_max_compression_ratio,

@@ -43,6 +43,7 @@ from dougchat_assets.fileio import atomic_write_text
 # the run after that chunk's file is safely written (tests use it to simulate a crash).
 ChunkCallback = Callable[[Chunk, bool], None]
 
+_OTHER_MODE_MARGIN_S = 1.0  # the other mode's decode replaces the first pass when it skips this much less
 _MAX_WORD_S = 1.2  # longer "words" in Whisper's alignment cover audio it did not transcribe
 _VOICED_FLAGS = (OK, LOW_CONFIDENCE)  # the segments whose pitch goes into the speaker split
 _TAPER_SHARE = 4  # a batch takes at most this share (1/n) of the chunks still to plan: two per CPU worker
@@ -328,7 +329,9 @@ def _decode_batch(
     so a resumed run repeats it exactly.
 
     Before the second look, a chunk whose first pass loops is decoded once more with
-    repeated n-grams banned (:func:`_retry_loops`).
+    repeated n-grams banned (:func:`_retry_loops`), and a chunk whose first pass skipped a
+    stretch is decoded once more whole in the other timestamp mode
+    (:func:`_look_in_other_mode`); the second look then covers what both left out.
     """
     audios = [chunk_audio(audio_path, chunk) for chunk in batch]
     found: list[list[dict]] = [[] for _ in batch]
@@ -362,6 +365,8 @@ def _decode_batch(
                 found[k].extend(part)
         if _round == 0 and config.loop_retry_ngram:
             _retry_loops(model, audios, found, config, prompt)
+        if _round == 0 and config.other_mode_look:
+            _look_in_other_mode(model, audios, found, config, prompt)
         todo = [
             (k, lo, hi)
             for k in sorted({k for k, _lo, _hi in todo})
@@ -410,6 +415,37 @@ def _retry_loops(model, audios: list[np.ndarray], found: list[list[dict]], confi
     for k, segments in zip(looping, retried, strict=True):
         if segments and not _any_loops(segments, config):
             found[k] = segments
+
+
+def _look_in_other_mode(model, audios: list[np.ndarray], found: list[list[dict]], config: AsrConfig, prompt: str | None) -> None:
+    """Decode again, whole and in the other timestamp mode, each chunk whose first pass skipped speech,
+    and keep the decode that skips less (:func:`_skips_less`).
+
+    Whisper with and without timestamp tokens fails on different chunks: one stops after a
+    sentence or leaves a stretch out where the other reads the chunk through.  A stretch
+    decoded alone (the second look) starts and ends mid-word and loses the sentence around
+    it ("replay Medicaid and NN10 Mac" for "replay that cave and then head back, thanks
+    Marcus"); the whole chunk decoded the other way reads it in context.  Only chunks with a
+    stretch of ``config.redo_gap_s`` without words are decoded again (one in eight on the
+    generated streams).  Deterministic, so a resumed run repeats it exactly.
+    """
+    gappy = [k for k, segments in enumerate(found) if segments and _skipped(segments, audios[k].size, config.redo_gap_s)]
+    if not gappy:
+        return
+    other = _decode_clips(model, [audios[k] for k in gappy], config, prompt, timestamps=not config.timestamps)
+    for k, segments in zip(gappy, other, strict=True):
+        if _skips_less(segments, found[k], audios[k].size, config):
+            found[k] = segments
+
+
+def _skips_less(other: list[dict], first: list[dict], n_samples: int, config: AsrConfig) -> bool:
+    """``other`` leaves at least ``_OTHER_MODE_MARGIN_S`` less of the chunk without words than
+    ``first`` and does not loop (a loop's words cover the audio, but not with what was said)."""
+
+    def skipped_s(segments: list[dict]) -> float:
+        return sum(hi - lo for lo, hi in _skipped(segments, n_samples, config.redo_gap_s)) / SAMPLE_RATE
+
+    return bool(other) and skipped_s(other) + _OTHER_MODE_MARGIN_S <= skipped_s(first) and not _any_loops(other, config)
 
 
 def _loops(segment: dict, config: AsrConfig) -> bool:
@@ -499,7 +535,13 @@ def _skipped(segments: list[dict], n_samples: int, min_gap_s: float) -> list[tup
 
 
 def _decode_clips(
-    model, audios: list[np.ndarray], config: AsrConfig, prompt: str | None, *, no_repeat_ngram_size: int = 0
+    model,
+    audios: list[np.ndarray],
+    config: AsrConfig,
+    prompt: str | None,
+    *,
+    no_repeat_ngram_size: int = 0,
+    timestamps: bool | None = None,
 ) -> list[list[dict]]:
     """One batched Whisper call over several clips (each at most 30 s); times are clip-local.
 
@@ -525,7 +567,7 @@ def _decode_clips(
         beam_size=config.beam_size,
         temperature=config.temperature,
         word_timestamps=True,
-        without_timestamps=not config.timestamps,
+        without_timestamps=not (config.timestamps if timestamps is None else timestamps),
         vad_filter=False,  # the clips are our own speech chunks
         clip_timestamps=clips,
         batch_size=len(audios),

@@ -236,19 +236,69 @@ def test_a_chunk_whose_first_pass_loops_is_decoded_again_and_only_looping_chunks
     assert np.array_equal(samples, chunk_audio(audio, _whole_file_chunk(audio)))
 
 
+def test_a_chunk_whose_first_pass_stopped_early_is_read_whole_in_the_other_mode(fixtures, whisper):
+    """Whisper now and then stops a chunk after its first sentence.  Such a chunk is decoded
+    again whole in the other timestamp mode, and that decode (the chunk read through) replaces
+    the first pass; a chunk read through is left alone."""
+    from dougchat_assets.asr.transcribe import _decode_clips, _look_in_other_mode, chunk_audio
+
+    audio = fixtures / "speech.flac"
+    samples = chunk_audio(audio, _whole_file_chunk(audio))
+    config = AsrConfig()
+    assert not config.timestamps and config.other_mode_look
+    whole = _decode_clips(whisper, [samples], config, None)[0]
+    words = [w for seg in whole for w in seg["words"]]
+    assert words[-1][0] > 10.0  # the decode reads the 14.5 s through
+    head = [w for w in words if w[1] < 4.0]
+    stopped = {**whole[0], "end": head[-1][1], "text": "".join(w[2] for w in head), "words": head}
+    found = [[stopped], [dict(seg) for seg in whole]]
+    _look_in_other_mode(whisper, [samples, samples], found, config, None)
+    reference = " ".join(u["text"] for u in json.loads((fixtures / "speech.json").read_text()))
+    assert found[0] == _decode_clips(whisper, [samples], config, None, timestamps=True)[0]
+    assert word_error_rate([reference], [" ".join(seg["text"] for seg in found[0])]).wer < 0.15
+    assert found[1] == whole
+
+
+def test_the_other_modes_decode_is_kept_only_when_it_skips_less_and_does_not_loop():
+    """A second less of the chunk without words is the least that counts; a loop covers the
+    audio with the wrong words and never replaces the first pass; nothing never does."""
+    from dougchat_assets.asr.transcribe import _skips_less
+
+    def decode(*spans: tuple[float, float], text: str = " we need ninety seven more coins") -> list[dict]:
+        words = [[s, e, " word", 0.9] for s, e in spans]
+        return [{"start": spans[0][0], "end": spans[-1][1], "text": text, "avg_logprob": -0.3,
+                 "no_speech_prob": 0.01, "compression_ratio": 1.2, "words": words}]
+
+    config = AsrConfig()
+    n = 20 * 16_000
+    first = decode((0.0, 1.0), (1.0, 2.0), (12.0, 13.0), (19.0, 20.0))  # 10 s and 6 s left out
+    assert _skips_less(decode(*[(float(t), t + 1.0) for t in range(20)]), first, n, config)
+    assert _skips_less(decode((0.0, 1.0), (1.0, 2.0), (12.0, 13.0), (13.0, 14.2), (19.0, 20.0)), first, n, config)
+    assert not _skips_less(decode((0.0, 1.0), (1.0, 2.0), (12.0, 13.0), (13.0, 13.6), (19.0, 20.0)), first, n, config)
+    assert not _skips_less(first, first, n, config)
+    looping = decode(*[(float(t), t + 1.0) for t in range(20)], text=" go left," * 12)
+    assert not _skips_less(looping, first, n, config)
+    assert not _skips_less([], first, n, config)
+
+
 def test_a_countdown_that_loops_keeps_its_numbers_and_the_words_after_it(fixtures, whisper):
     """countdown_loop.flac is one chunk of a generated stream on which tiny.en's batched beam
-    search loops ("...2, 1, 1, 1, 1, 1..." to the token cap, the next sentence lost) in the
-    default window (the clip, then 8 s of silence).  The retry stops the loop and keeps the
-    sentence after the countdown ("the score is 54 to 5 right now").  In a full 30 s window
-    the retry's banned repeats turn the loop into a run of other digits instead
-    ("1-2-2-3-1-4-2-4-5-5-..."), which no loop check catches: one more reason for short windows."""
+    search with timestamp tokens loops ("...2, 1, 1, 1, 1, 1..." to the token cap, the next
+    sentence lost) in the default window (the clip, then 8 s of silence).  The retry stops the
+    loop and keeps the sentence after the countdown ("the score is 54 to 5 right now").  In a
+    full 30 s window the retry's banned repeats turn the loop into a run of other digits instead
+    ("1-2-2-3-1-4-2-4-5-5-..."), which no loop check catches: one more reason for short windows.
+    Without timestamp tokens (the default) the first pass reads it through."""
     from dougchat_assets.asr.gates import repetition_loop
     from dougchat_assets.asr.transcribe import _decode_batch
 
     audio = fixtures / "countdown_loop.flac"
     chunk = _whole_file_chunk(audio)
-    config = AsrConfig()
+    default = _decode_batch(whisper, audio, [chunk], AsrConfig(), None, "test")[0]
+    default_text = " ".join(seg["text"] for seg in default["segments"])
+    assert re.search(r"10\W+9\W+8\W+7\W+6\W+5\W+4\W+3\W+2\W+1\b", default_text), default_text
+    assert "54" in default_text.split("1,", 1)[-1] and repetition_loop(default_text) is None
+    config = AsrConfig(timestamps=True)
     without = _decode_batch(whisper, audio, [chunk], config.model_copy(update={"loop_retry_ngram": 0}), None, "test")[0]
     if not any(repetition_loop(seg["text"]) for seg in without["segments"]):
         pytest.skip("tiny.en does not loop on this clip with this CPU's int8 kernels")
