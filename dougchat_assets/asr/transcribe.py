@@ -426,8 +426,8 @@ def _look_in_other_mode(model, audios: list[np.ndarray], found: list[list[dict]]
     decoded alone (the second look) starts and ends mid-word and loses the sentence around
     it ("replay Medicaid and NN10 Mac" for "replay that cave and then head back, thanks
     Marcus"); the whole chunk decoded the other way reads it in context.  Only chunks with a
-    stretch of ``config.redo_gap_s`` without words are decoded again (one in eight on the
-    generated streams).  Deterministic, so a resumed run repeats it exactly.
+    stretch of ``config.redo_gap_s`` without words are decoded again (about one in nine on the
+    generated tuning streams).  Deterministic, so a resumed run repeats it exactly.
     """
     gappy = [k for k, segments in enumerate(found) if segments and _skipped(segments, audios[k].size, config.redo_gap_s)]
     if not gappy:
